@@ -1,0 +1,1 @@
+"""Newsdesk on Discord: a thin layer over the index package."""

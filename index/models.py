@@ -1,0 +1,158 @@
+"""Records that cross a boundary (files, CLI JSON, the bot) are pydantic; working records are dataclasses."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class Article(BaseModel):
+    """One article as stored: `text` is kept exactly so that quotes can be checked against it."""
+
+    id: str
+    text: str
+    title: str | None = None
+    outlet: str | None = None
+    url: str | None = None
+    published: date | None = None
+    author: str | None = None
+    source: str = Field("", description="File (and line) the article was read from.")
+
+    @property
+    def content_hash(self) -> str:
+        """Changes when anything a reader sees changes, so metadata edits re-index too."""
+        meta = "\x1f".join(
+            str(v or "") for v in (self.title, self.outlet, self.url, self.published, self.author)
+        )
+        return hashlib.blake2b(f"{meta}\x1e{self.text}".encode(), digest_size=16).hexdigest()
+
+    @property
+    def text_hash(self) -> str:
+        return hashlib.blake2b(self.text.encode(), digest_size=16).hexdigest()
+
+    @property
+    def label(self) -> str:
+        """A name to show: the title, or the opening words when the text states no title."""
+        if self.title:
+            return self.title
+        first = self.text.strip().split("\n", 1)[0]
+        return first if len(first) <= 80 else first[:80].rsplit(" ", 1)[0] + "…"
+
+
+class Rejection(BaseModel):
+    """A file (or record) that could not be indexed, and why."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A run of whole sentences; `article.text[start:end] == text`."""
+
+    id: int
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(slots=True)
+class Passage:
+    """A retrieved chunk with the evidence that ranked it."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
+
+
+class SourceRef(BaseModel):
+    """Attribution of an article, as shown under a quote or in a source list."""
+
+    article_id: str
+    title: str | None = None
+    label: str
+    outlet: str | None = None
+    published: date | None = None
+    url: str | None = None
+
+
+class Quote(SourceRef):
+    """A verbatim excerpt: `text == article.text[start:end]` is checked before it leaves the core."""
+
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+class Answer(BaseModel):
+    question: str
+    abstained: bool
+    confidence: float
+    quotes: list[Quote] = []
+    sources: list[SourceRef] = Field([], description="Closest articles, listed when abstaining.")
+    generation: str = ""
+    elapsed_ms: float = 0.0
+
+
+class ArticleSummary(SourceRef):
+    chunks: int
+    author: str | None = None
+    source: str = ""
+
+
+class FailedFile(BaseModel):
+    source: str
+    reason: str
+
+
+class IndexReport(BaseModel):
+    """What a re-index did; `failed` is non-empty when some file could not be read."""
+
+    added: list[str] = []
+    changed: list[str] = []
+    removed: list[str] = []
+    unchanged: int = 0
+    duplicates: list[FailedFile] = []
+    failed: list[FailedFile] = []
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    generation: str = ""
+    seconds: float = 0.0
+
+    @property
+    def changed_anything(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+class Manifest(BaseModel):
+    """How a generation was built; loading refuses one built under other settings."""
+
+    format_version: int
+    model: str
+    dimension: int
+    chunk_max_tokens: int
+    chunk_overlap_sentences: int
+    articles: int
+    chunks: int
+    built_at: datetime
+    generation: str
+
+
+class Status(BaseModel):
+    generation: str
+    model: str
+    articles: int
+    chunks: int
+    outlets: int
+    built_at: datetime | None
+    earliest: date | None = None
+    latest: date | None = None
+    degraded: str | None = None
