@@ -9,6 +9,7 @@ import numpy as np
 
 from index.chunk import Span, sentence_spans
 from index.embed import Embedder
+from index.retrieve import content_terms
 from index.models import Answer, Article, Passage, Quote, SourceRef
 from index.store import Generation
 
@@ -17,12 +18,22 @@ MIN_EXCERPT_CHARS = 140
 
 
 @dataclass(frozen=True, slots=True)
+class Weights:
+    """How a sentence's score mixes its own similarity, its passage's, and shared words."""
+
+    sentence: float = 0.35
+    passage: float = 0.35
+    overlap: float = 0.3
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerConfig:
     max_quotes: int = 4
     max_chars: int = 1500
     max_sentences: int = 3
-    threshold: float = 0.35
+    threshold: float = 0.30
     sources: int = 3
+    weights: Weights = Weights()
 
 
 @dataclass(slots=True)
@@ -47,7 +58,8 @@ def compose(
 ) -> Answer:
     """Score every sentence of the passages against the question; quote the best, fail closed."""
     articles = generation.articles_by_id(p.chunk.article_id for p in passages)
-    candidates = _score_sentences(query_vector, passages, articles, generation, embedder)
+    candidates = _score_sentences(question, query_vector, passages, articles, generation, embedder,
+                                  config.weights)
     confidence = max((c.score for c in candidates), default=0.0)
     closest = [source_ref(articles[i]) for i in dict.fromkeys(p.chunk.article_id for p in passages)]
     if confidence < config.threshold:
@@ -62,13 +74,17 @@ def compose(
 
 
 def _score_sentences(
+    question: str,
     query_vector: np.ndarray,
     passages: list[Passage],
     articles: dict[str, Article],
     generation: Generation,
     embedder: Embedder,
+    weights: Weights,
 ) -> list[Candidate]:
     """A sentence scores by its own similarity and its passage's, so it must match and sit in context."""
+    if not passages:
+        return []
     passage_vectors = np.vstack([generation.vectors.reconstruct(p.chunk.id) for p in passages])
     passage_scores = passage_vectors @ query_vector
     seen: set[tuple[str, int, int]] = set()
@@ -83,8 +99,15 @@ def _score_sentences(
         return []
     texts = [articles[a].text[s.start:s.end] for a, s, _ in spans]
     sentence_scores = embedder.encode(texts) @ query_vector
-    return [Candidate(a, s, 0.5 * float(sentence) + 0.5 * passage)
-            for (a, s, passage), sentence in zip(spans, sentence_scores, strict=True)]
+    terms = content_terms(question)
+    return [Candidate(a, s, weights.sentence * float(sentence) + weights.passage * passage
+                      + weights.overlap * overlap(terms, f"{articles[a].title or ''} {text}"))
+            for (a, s, passage), sentence, text in zip(spans, sentence_scores, texts, strict=True)]
+
+
+def overlap(terms: set[str], text: str) -> float:
+    """Share of the question's content words found in the text: names the model blurs still count."""
+    return len(terms & content_terms(text)) / len(terms) if terms else 0.0
 
 
 def _select(candidates: list[Candidate], articles: dict[str, Article], config: AnswerConfig) -> list[Quote]:

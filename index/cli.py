@@ -140,12 +140,10 @@ def verify() -> None:
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
     except NewsdeskError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(2)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")
         sys.exit(130)
@@ -158,3 +156,4 @@ def main() -> None:
         logging.getLogger("newsdesk").debug("unexpected error", exc_info=True)
         err.print(f"error: {exc.__class__.__name__}: {exc}", markup=False, highlight=False)
         sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     max_quotes: int = Field(4, ge=1, le=10)
     max_quote_chars: int = Field(1500, ge=100, le=10_000, description="All quotes together.")
     max_excerpt_sentences: int = Field(3, ge=1, le=6)
-    abstain_threshold: float = Field(0.35, ge=-1.0, le=1.0, description="Min. confidence to quote.")
+    abstain_threshold: float = Field(0.30, ge=-1.0, le=1.0, description="Min. confidence to quote.")
     max_question_chars: int = Field(500, ge=10)
 
     discord_token: SecretStr | None = Field(None, description="Bot token; never logged.")

@@ -38,6 +38,10 @@ class RetrievalConfig:
     mode: Mode = Mode.hybrid
 
 
+def content_terms(text: str) -> set[str]:
+    return {t for t in _TERM.findall(text.lower()) if t not in STOPWORDS}
+
+
 def fts_query(question: str) -> str | None:
     """Quoted terms OR-ed together: FTS5 syntax in a question can never break the query."""
     terms = [t for t in dict.fromkeys(_TERM.findall(question.lower())) if t not in STOPWORDS]

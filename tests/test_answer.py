@@ -1,0 +1,76 @@
+"""Answers quote the articles word for word, say where each quote came from, or abstain."""
+
+from datetime import date
+
+import pytest
+
+from index.answer import verified
+from index.errors import BadQuestion
+from index.service import Newsdesk
+
+QUESTIONS = ["Why was Russia expelled from the G8?", "What did Pompeo say about Russia?",
+             "How many ventilators did the United States ship to Russia?", "Who is Andrew S. Weiss?"]
+G8 = "Russia was expelled in 2014 from what was known as the Group of 8 after Mr. Putin annexed Ukraine’s Crimean Peninsula."
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_quote_is_verbatim_at_its_offsets_and_attributed_to_its_article(
+        seeds_desk: Newsdesk, question: str) -> None:
+    answer = seeds_desk.ask(question)
+    assert not answer.abstained and answer.quotes
+    for quote in answer.quotes:
+        article, _ = seeds_desk.source(quote.article_id)
+        assert article.text[quote.start:quote.end] == quote.text
+        assert (quote.title, quote.outlet, quote.published, quote.url) == (
+            article.title, article.outlet, article.published, article.url)
+
+
+def test_g8_question_quotes_the_crimea_passage(seeds_desk: Newsdesk) -> None:
+    answer = seeds_desk.ask("Why was Russia expelled from the G8?")
+    assert G8 in answer.quotes[0].text
+    assert answer.quotes[0].article_id == "000_a40fa405f421a0a6"
+
+
+def test_off_topic_question_abstains_and_lists_closest_sources(seeds_desk: Newsdesk) -> None:
+    answer = seeds_desk.ask("What is the boiling point of tungsten?")
+    assert answer.abstained and answer.quotes == []
+    assert answer.sources
+
+
+def test_quotes_are_grouped_by_article_without_repeats(seeds_desk: Newsdesk) -> None:
+    answer = seeds_desk.ask("What did Trump say about readmitting Russia to the group?")
+    order = [q.article_id for q in answer.quotes]
+    assert order == sorted(order, key=order.index)  # each article's quotes are contiguous
+    spans = [(q.article_id, q.start, q.end) for q in answer.quotes]
+    assert all(a[0] != b[0] or a[2] <= b[1] or b[2] <= a[1] for i, a in enumerate(spans) for b in spans[i + 1:])
+    assert len(answer.quotes) <= 4 and sum(len(q.text) for q in answer.quotes) <= 1500
+
+
+def test_a_quote_that_is_not_verbatim_is_dropped(seeds_desk: Newsdesk) -> None:
+    quote = seeds_desk.ask("Why was Russia expelled from the G8?").quotes[0]
+    article, _ = seeds_desk.source(quote.article_id)
+    tampered = quote.model_copy(update={"text": quote.text.replace("2014", "2015")})
+    shifted = quote.model_copy(update={"start": quote.start + 1})
+    assert verified([quote, tampered, shifted], {article.id: article}) == [quote]
+
+
+def test_outlet_and_date_filters_return_only_matching_articles(seeds_desk: Newsdesk) -> None:
+    rt = seeds_desk.ask("What did Trump say about Russia?", outlets=["rt"])
+    assert rt.quotes and {q.article_id for q in rt.quotes} == {"003_60249ec177c291d1"}
+    later = seeds_desk.ask("What did Trump say about Russia?", since=date(2020, 1, 1))
+    assert later.quotes and {q.article_id for q in later.quotes} == {"000_a40fa405f421a0a6"}
+    none = seeds_desk.ask("What did Trump say about Russia?", outlets=["Nowhere News"])
+    assert none.abstained and none.sources == []
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\u200b\u200b", "?!?", "x" * 5000])
+def test_bad_questions_are_refused_with_a_helpful_message(seeds_desk: Newsdesk, question: str) -> None:
+    with pytest.raises(BadQuestion, match="question"):
+        seeds_desk.ask(question)
+
+
+def test_answer_serialises_to_json_with_every_quote_field(seeds_desk: Newsdesk) -> None:
+    data = seeds_desk.ask("Why was Russia expelled from the G8?").model_dump(mode="json")
+    assert {"question", "abstained", "confidence", "quotes"} <= data.keys()
+    assert {"text", "article_id", "title", "outlet", "published", "url", "start", "end", "score"} <= \
+        data["quotes"][0].keys()

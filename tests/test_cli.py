@@ -1,0 +1,63 @@
+"""The command line answers, reports and fails in one line, as a newcomer would use it."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from index.service import Newsdesk
+
+
+def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "NEWSDESK_DATA_DIR": str(data_dir), **env}
+    return subprocess.run([sys.executable, "-m", "index", *args], capture_output=True, text=True,
+                          env=environment, timeout=300)
+
+
+def test_ask_prints_block_quotes_with_attribution(seeds_desk: Newsdesk) -> None:
+    result = run(["ask", "Why was Russia expelled from the G8?"], seeds_desk.settings.data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "> Russia was expelled in 2014" in result.stdout
+    assert "[000_a40fa405f421a0a6]" in result.stdout
+
+
+def test_ask_json_is_the_answer_model(seeds_desk: Newsdesk) -> None:
+    result = run(["ask", "--json", "-k", "2", "What is the boiling point of tungsten?"], seeds_desk.settings.data_dir)
+    data = json.loads(result.stdout)
+    assert data["abstained"] is True and data["quotes"] == []
+
+
+def test_ask_on_a_fresh_checkout_builds_the_index_first(tmp_path: Path) -> None:
+    result = run(["ask", "How many ventilators did the United States ship to Russia?"], tmp_path / "fresh")
+    assert result.returncode == 0, result.stderr
+    assert "building" in result.stderr and "200 ventilators" in result.stdout
+
+
+def test_errors_are_one_line_with_an_exit_code(seeds_desk: Newsdesk, tmp_path: Path) -> None:
+    missing = run(["source", "no-such-article"], seeds_desk.settings.data_dir)
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr
+    assert "no article with id" in missing.stderr
+    bad_setting = run(["status"], tmp_path, NEWSDESK_CANDIDATES="many")
+    assert bad_setting.returncode != 0 and "NEWSDESK_CANDIDATES" in bad_setting.stderr
+    assert "Traceback" not in bad_setting.stderr
+    empty = run(["ask", "   "], seeds_desk.settings.data_dir)
+    assert empty.returncode != 0 and "ask a question in words" in empty.stderr
+
+
+def test_sources_lists_every_indexed_article(seeds_desk: Newsdesk) -> None:
+    result = run(["sources", "--json"], seeds_desk.settings.data_dir)
+    ids = {item["article_id"] for item in json.loads(result.stdout)}
+    assert ids == {"000_a40fa405f421a0a6", "003_60249ec177c291d1"}
+
+
+def test_index_exits_non_zero_when_a_file_failed_but_indexes_the_rest(tmp_path: Path) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "ok.md").write_text("---\ntitle: Fine\n---\nA perfectly fine article about bridges.\n")
+    (extra / "bad.md").write_bytes(b"\x00\x00")
+    result = run(["index", str(extra)], tmp_path / "data")
+    assert result.returncode == 1
+    assert "failed:" in result.stdout and "bad.md" in result.stdout
+    assert "ok" in json.loads(run(["sources", "--json"], tmp_path / "data").stdout)[0]["article_id"] or \
+        any(i["article_id"] == "ok" for i in json.loads(run(["sources", "--json"], tmp_path / "data").stdout))
