@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from index.config import load_settings
 from index.errors import NewsdeskError
+from index.feedback import FeedbackStore
 from index.models import IndexReport
 from index.retrieve import Mode
 from index.service import Newsdesk
@@ -135,6 +136,19 @@ def verify() -> None:
     """Check that FAISS, SQLite and the manifest agree; exit 1 if not."""
     state = open_desk().verify()
     out.print(f"ok: generation {state.generation}, {state.articles} articles, {state.chunks} chunks")
+
+
+@app.command()
+def feedback(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Summarise 👍/👎 votes on the bot's answers."""
+    settings = load_settings()
+    result = FeedbackStore(settings.data_dir / "feedback.sqlite").summary()
+    if as_json:
+        out.print_json(result.model_dump_json())
+        return
+    out.print(f"{result.answers} answers, {result.voted_answers} voted on: {result.up} up, {result.down} down")
+    for question, score in result.worst:
+        out.print(f"  {score:+d}  {question}", markup=False, highlight=False)
 
 
 def main() -> None:

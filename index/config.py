@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.errors import ConfigError
 
@@ -49,6 +50,27 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(500, ge=10)
 
     discord_token: SecretStr | None = Field(None, description="Bot token; never logged.")
+    discord_channels: Annotated[list[int], NoDecode] = Field(
+        [], description="Channel ids the bot answers in; empty = every channel it can read.")
+    discord_qa_channels: Annotated[list[int], NoDecode] = Field(
+        [], description="Channels where any question is answered without a mention (needs the "
+        "privileged message-content intent).")
+    discord_answer_in_thread: bool = Field(False, description="Answer mentions in a new thread.")
+    discord_moderator_role: str | None = Field(
+        None, description="Role name or id that may re-index and add articles (besides Manage Server).")
+    discord_cooldown_seconds: float = Field(10.0, ge=0, description="Per-user pause between questions.")
+    discord_max_concurrent: int = Field(4, ge=1, le=64, description="Questions answered at once.")
+
+    @field_validator("discord_channels", "discord_qa_channels", mode="before")
+    @classmethod
+    def _id_list(cls, value: object) -> object:
+        """Accept `123,456` as well as JSON lists, as people write them in .env."""
+        if isinstance(value, str):
+            try:
+                return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+            except ValueError as exc:
+                raise ValueError("expected channel ids separated by commas, e.g. 123,456") from exc
+        return value
 
     @field_validator("model")
     @classmethod

@@ -1,0 +1,154 @@
+"""Questions: mentions and Q&A channels, /ask, and the 👍/👎 feedback on every answer."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import Cooldown
+from bot.render import render_answer, render_text, shorten
+from index.errors import BadQuestion, NewsdeskError
+from index.models import Answer
+from index.service import clean_question
+
+if TYPE_CHECKING:
+    from bot.app import NewsdeskBot
+
+log = logging.getLogger("newsdesk.bot.ask")
+NONE = discord.AllowedMentions.none()
+
+
+class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
+                     template=r"fb:(?P<vote>up|down):(?P<answer>\d+)"):
+    """Persistent across restarts: the answer id lives in the custom id."""
+
+    def __init__(self, vote: str, answer_id: int) -> None:
+        super().__init__(discord.ui.Button(
+            emoji="👍" if vote == "up" else "👎", style=discord.ButtonStyle.secondary,
+            custom_id=f"fb:{vote}:{answer_id}"))
+        self.vote, self.answer_id = vote, answer_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> FeedbackButton:
+        return cls(match["vote"], int(match["answer"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        bot: NewsdeskBot = interaction.client  # type: ignore[assignment]
+        stored = bot.feedback.vote(self.answer_id, interaction.user.id, self.vote == "up")
+        text = "Thanks, your vote is recorded." if stored else "That answer is too old to vote on."
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+def feedback_view(answer_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(FeedbackButton("up", answer_id))
+    view.add_item(FeedbackButton("down", answer_id))
+    return view
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise BadQuestion(f"{name} must be a date like 2020-06-01") from exc
+
+
+class AskCog(commands.Cog):
+    def __init__(self, bot: NewsdeskBot) -> None:
+        self.bot = bot
+        self.cooldown = Cooldown(bot.settings.discord_cooldown_seconds)
+
+    def _question_in(self, message: discord.Message) -> str | None:
+        """The question a message asks the bot, or None when the bot should stay quiet."""
+        me = self.bot.user
+        if message.author.bot or me is None:
+            return None
+        settings = self.bot.settings
+        channel_id = getattr(message.channel, "parent_id", None) or message.channel.id
+        if settings.discord_channels and channel_id not in settings.discord_channels \
+                and message.channel.id not in settings.discord_channels:
+            return None
+        mentioned = me in message.mentions
+        text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+        if mentioned:
+            return text
+        if channel_id in settings.discord_qa_channels and text.endswith("?"):
+            return text
+        return None
+
+    async def _send_answer(self, answer: Answer, send: Any) -> None:
+        reply = render_answer(answer, self.bot.desk.prompts)
+        answer_id = await self.bot.loop.run_in_executor(None, self.bot.feedback.record_answer, answer)
+        await send(content=reply.content, embeds=reply.embeds, view=feedback_view(answer_id),
+                   allowed_mentions=NONE)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        question = self._question_in(message)
+        if question is None:
+            return
+        wait = self.cooldown.retry_after(message.author.id)
+        if wait:
+            await message.reply(f"Please wait {wait:.0f} s before asking again.", mention_author=False,
+                                allowed_mentions=NONE, delete_after=min(wait, 30))
+            return
+        target: discord.abc.Messageable = message.channel
+        if self.bot.settings.discord_answer_in_thread and isinstance(message.channel, discord.TextChannel):
+            target = await message.create_thread(name=shorten(question or "Question", 100))
+        try:
+            async with target.typing():
+                answer = await self.bot.answer(question)
+        except NewsdeskError as exc:
+            await message.reply(render_text(f"{exc}"[:1].upper() + f"{exc}"[1:]), mention_author=False,
+                                allowed_mentions=NONE)
+            return
+        except Exception:
+            log.exception("answering message %s failed", message.id)
+            await message.reply("Sorry, something went wrong while answering. The error has been logged.",
+                                mention_author=False, allowed_mentions=NONE)
+            return
+        if target is message.channel:
+            await self._send_answer(answer, lambda **kw: message.reply(mention_author=False, **kw))
+        else:
+            await self._send_answer(answer, target.send)
+
+    @app_commands.command(name="ask")
+    @app_commands.describe(question="What do you want to know?", outlet="Only this outlet",
+                           since="Only articles published on/after (YYYY-MM-DD)",
+                           until="Only articles published on/before (YYYY-MM-DD)")
+    async def ask(self, interaction: discord.Interaction, question: str, outlet: str | None = None,
+                  since: str | None = None, until: str | None = None) -> None:
+        """Ask about the news coverage; the answer quotes the articles word for word."""
+        try:
+            clean_question(question, self.bot.settings.max_question_chars)
+            window = (parse_day(since, "since"), parse_day(until, "until"))
+        except BadQuestion as exc:
+            await interaction.response.send_message(render_text(str(exc)), ephemeral=True)
+            return
+        wait = self.cooldown.retry_after(interaction.user.id)
+        if wait:
+            await interaction.response.send_message(
+                f"Please wait {wait:.0f} s before asking again.", ephemeral=True)
+            return
+        await interaction.response.defer(thinking=True)
+        answer = await self.bot.answer(question, (outlet,) if outlet else (), *window)
+        await self._send_answer(answer, interaction.followup.send)
+
+    @ask.autocomplete("outlet")
+    async def outlet_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return await outlet_autocomplete(self.bot, current)
+
+
+async def outlet_autocomplete(bot: NewsdeskBot, current: str) -> list[app_commands.Choice[str]]:
+    outlets = await bot.loop.run_in_executor(None, lambda: bot.desk.generation().outlets())
+    wanted = current.lower()
+    return [app_commands.Choice(name=o[:100], value=o[:100]) for o in outlets if wanted in o.lower()][:25]

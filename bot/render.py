@@ -1,0 +1,125 @@
+"""Answers and listings -> Discord messages within Discord's limits. Pure functions, unit-tested.
+
+Everything that came from an article or a question is escaped, so it can neither ping nor break
+the reply's markdown; allowed_mentions=none is set on every send as well.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import discord
+from discord.utils import escape_markdown, escape_mentions
+
+from index.models import Answer, ArticleSummary, Quote, SourceRef
+from index.prompts import Prompts
+
+CONTENT_LIMIT = 2000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FOOTER_LIMIT = 2048
+EMBEDS_PER_MESSAGE = 10
+EMBED_TOTAL_LIMIT = 6000
+COLOUR = discord.Colour.dark_teal()
+_SENTENCE_END = re.compile(r"(?<=[.!?…\"”’)])\s+")
+
+
+def clean(text: str) -> str:
+    """Article or user text made inert: no mentions, no markdown."""
+    return escape_mentions(escape_markdown(text, as_needed=False))
+
+
+def shorten(text: str, limit: int, marker: str = "…") -> str:
+    """At a sentence end if one is in the second half, else at a word boundary; never mid-word."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - len(marker)]
+    cut = max((m.start() for m in _SENTENCE_END.finditer(head)), default=-1)
+    if cut < len(head) // 2:
+        cut = head.rfind(" ")
+    return (head[:cut] if cut > 0 else head).rstrip() + marker
+
+
+def attribution(ref: SourceRef) -> str:
+    parts = [ref.outlet, ref.published.isoformat() if ref.published else None]
+    return " · ".join(clean(p) for p in parts if p) or "source"
+
+
+@dataclass
+class Reply:
+    """What one send needs; `trimmed` tells the caller a 'more' affordance is due."""
+
+    content: str = ""
+    embeds: list[discord.Embed] = field(default_factory=list)
+    trimmed: list[str] = field(default_factory=list)
+
+
+def _quote_block(quote: Quote) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in clean(quote.text).splitlines())
+
+
+def render_answer(answer: Answer, prompts: Prompts) -> Reply:
+    """One embed per article (title links to it), its quotes as block quotes, outlet and date below."""
+    question = shorten(clean(answer.question), 300)
+    if answer.abstained:
+        template = prompts.not_covered if answer.sources else prompts.no_sources
+        lines = [template.safe_substitute(question=question)]
+        lines += [f"- {source_line(s)}" for s in answer.sources]
+        return Reply(content=shorten("\n".join(lines), CONTENT_LIMIT))
+    reply = Reply(content=shorten(prompts.answer_header.safe_substitute(question=question), CONTENT_LIMIT))
+    groups: dict[str, list[Quote]] = {}
+    for quote in answer.quotes:
+        groups.setdefault(quote.article_id, []).append(quote)
+    budget = EMBED_TOTAL_LIMIT
+    for article_id, quotes in list(groups.items())[:EMBEDS_PER_MESSAGE]:
+        head = quotes[0]
+        embed = discord.Embed(title=shorten(clean(head.title or head.label), TITLE_LIMIT),
+                              url=head.url or None, colour=COLOUR)
+        footer = shorten(f"{attribution(head)} · id {article_id}", FOOTER_LIMIT)
+        room = min(DESCRIPTION_LIMIT, budget - len(embed.title or "") - len(footer))
+        description = "\n\n".join(_quote_block(q) for q in quotes)
+        if len(description) > room:
+            reply.trimmed.append(article_id)
+            description = shorten(description, max(room, 0) - 40) + f"\n*(more: /source {clean(article_id)})*"
+        if room < 80:
+            reply.trimmed.append(article_id)
+            break
+        embed.description = description
+        embed.set_footer(text=footer)
+        budget -= len(embed)
+        reply.embeds.append(embed)
+    return reply
+
+
+def source_line(ref: SourceRef) -> str:
+    title = shorten(clean(ref.title or ref.label), 200)
+    linked = f"[{title}](<{ref.url}>)" if ref.url else f"**{title}**"
+    return f"{linked} — {attribution(ref)}"
+
+
+def render_sources_page(items: list[ArticleSummary], page: int, per_page: int, summary: str) -> discord.Embed:
+    pages = max(1, -(-len(items) // per_page))
+    page = min(max(page, 0), pages - 1)
+    lines = [f"{i + 1}. {source_line(s)} (`{clean(s.article_id)}`)"
+             for i, s in enumerate(items[page * per_page:(page + 1) * per_page], start=page * per_page)]
+    embed = discord.Embed(title="Indexed sources", colour=COLOUR,
+                          description=shorten("\n".join(lines) or "No articles match.", DESCRIPTION_LIMIT))
+    embed.set_footer(text=shorten(f"{summary} · page {page + 1}/{pages}", FOOTER_LIMIT))
+    return embed
+
+
+def render_source(summary: ArticleSummary, text: str, opening_chars: int = 1200) -> discord.Embed:
+    embed = discord.Embed(title=shorten(clean(summary.title or summary.label), TITLE_LIMIT),
+                          url=summary.url or None, colour=COLOUR,
+                          description=shorten(clean(text.strip()), opening_chars))
+    for name, value in (("Outlet", summary.outlet), ("Published", summary.published),
+                        ("Author", summary.author), ("Chunks", summary.chunks), ("Id", summary.article_id)):
+        if value:
+            embed.add_field(name=name, value=shorten(clean(str(value)), 1024), inline=True)
+    return embed
+
+
+def render_text(text: str) -> str:
+    """Plain status text (reports, refusals), inert and within the content limit."""
+    return shorten(escape_mentions(text), CONTENT_LIMIT)
