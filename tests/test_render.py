@@ -1,0 +1,92 @@
+"""Rendering fits Discord's limits every time and makes article or question text inert."""
+
+from datetime import date
+
+import pytest
+
+from bot.cogs.admin import safe_name
+from bot.render import CONTENT_LIMIT, render_answer, render_source, render_sources_page, shorten
+from index.config import PROJECT_ROOT
+from index.models import Answer, ArticleSummary, Quote, SourceRef
+from index.prompts import Prompts
+
+PROMPTS = Prompts.load(PROJECT_ROOT / "prompts")
+MENTIONS = ["@everyone", "@here", "<@&123456789012345678>", "<@123456789012345678>", "<@!123456789012345678>",
+            "＠everyone", "@\u200beveryone"]
+
+
+def quote(text: str, article: str = "a1", **extra: object) -> Quote:
+    fields = {"article_id": article, "title": "T " * 200, "label": "T", "outlet": "O" * 300,
+              "published": date(2020, 1, 1), "url": "https://example.com/a", "start": 0,
+              "end": len(text), "score": 0.9, **extra}
+    return Quote(text=text, **fields)
+
+
+def embed_total(embeds) -> int:
+    return sum(len(e) for e in embeds)
+
+
+def check_limits(reply) -> None:
+    assert len(reply.content) <= CONTENT_LIMIT
+    assert len(reply.embeds) <= 10 and embed_total(reply.embeds) <= 6000
+    for embed in reply.embeds:
+        assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
+        assert len(embed.footer.text or "") <= 2048 and len(embed.fields) <= 25
+
+
+def test_the_longest_possible_answer_fits_every_limit() -> None:
+    sentence = "Word " * 60 + "end. "
+    quotes = [quote(sentence * 30, article=f"a{i}" * 40) for i in range(12)]
+    reply = render_answer(Answer(question="Q" * 5000, abstained=False, confidence=1.0, quotes=quotes), PROMPTS)
+    check_limits(reply)
+    assert reply.trimmed
+    for embed in reply.embeds:
+        assert not embed.description.rstrip("*)").endswith("Wor")
+
+
+@pytest.mark.parametrize("mention", MENTIONS)
+def test_mentions_in_articles_and_questions_are_made_inert(mention: str) -> None:
+    answer = Answer(question=f"what about {mention}?", abstained=False, confidence=1.0,
+                    quotes=[quote(f"Breaking: {mention} please read.")])
+    reply = render_answer(answer, PROMPTS)
+    rendered = reply.content + "".join((e.description or "") + (e.title or "") for e in reply.embeds)
+    for raw in ("@everyone", "@here", "<@&", "<@1", "<@!"):
+        assert raw not in rendered
+
+
+def test_markdown_in_quotes_cannot_break_the_reply() -> None:
+    reply = render_answer(Answer(question="q", abstained=False, confidence=1.0,
+                                 quotes=[quote("**bold** `code` ||spoiler|| [link](http://x)")]), PROMPTS)
+    description = reply.embeds[0].description
+    assert "\\*\\*bold\\*\\*" in description and "\\|\\|" in description
+
+
+def test_abstention_lists_closest_sources_within_the_content_limit() -> None:
+    sources = [SourceRef(article_id=f"id{i}", label="L" * 500, title="T" * 500, outlet="O", url=None)
+               for i in range(3)]
+    reply = render_answer(Answer(question="q" * 3000, abstained=True, confidence=0.1, sources=sources), PROMPTS)
+    check_limits(reply)
+    assert "doesn't answer" in reply.content and reply.embeds == []
+
+
+def test_shorten_cuts_at_sentence_or_word_boundaries() -> None:
+    assert shorten("One two three. Four five six seven eight.", 25) == "One two three.…"
+    assert shorten("alpha beta gamma delta", 15) == "alpha beta…"
+    assert shorten("short", 10) == "short"
+
+
+def test_source_views_fit_limits() -> None:
+    summary = ArticleSummary(article_id="x" * 200, title="T" * 600, label="T", outlet="O" * 2000, chunks=3,
+                             published=date(2020, 1, 1), url="https://e.com", author="A" * 3000)
+    embed = render_source(summary, "text " * 5000)
+    assert len(embed) <= 6000 and all(len(f.value) <= 1024 for f in embed.fields)
+    page = render_sources_page([summary] * 30, 2, 10, "summary")
+    assert len(page) <= 6000 and "page 3/3" in page.footer.text
+
+
+@pytest.mark.parametrize(("upload", "expected"), [
+    ("../../etc/passwd.md", "passwd.md"), ("..\\..\\evil.txt", "evil.txt"), (".hidden.md", "hidden.md"),
+    ("a b/c d.HTML", "c-d.html"), ("/abs/path.json", "path.json"), ("..", "article"),
+])
+def test_uploaded_file_names_cannot_escape_the_articles_folder(upload: str, expected: str) -> None:
+    assert safe_name(upload) == expected
