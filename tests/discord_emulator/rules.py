@@ -238,9 +238,14 @@ def validate_command_list(commands: list[dict[str, Any]]) -> list[FieldError]:
         errors += validate_command(command, (i,))
         key = (command.get('type', 1), command.get('name', ''))
         if key in seen:
-            errors.append(FieldError((i, 'name'), 'APPLICATION_COMMANDS_DUPLICATE_NAME', f'Application command names must be unique'))
+            errors.append(FieldError((i, 'name'), 'APPLICATION_COMMANDS_DUPLICATE_NAME', 'Application command names must be unique'))
         seen.add(key)
     return errors
+
+
+def validate_thread_name(body: dict[str, Any]) -> list[FieldError]:
+    """Thread names are 1-100 characters."""
+    return list(_bounded(('name',), body.get('name'), 1, 100))
 
 
 USER_MENTION = re.compile(r'<@!?(\d+)>')

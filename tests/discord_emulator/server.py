@@ -1,0 +1,1004 @@
+"""The Emulator: one aiohttp server on 127.0.0.1 serving Discord's REST API, gateway and attachment CDN.
+
+Tests drive it from the "user" side (send_user_message, send_command, ...) and assert on what the
+bot did through the audit state (calls, violations, pings, sent, interactions, heartbeats).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import socket
+import time
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, TypeVar, Union
+
+from aiohttp import web
+
+from . import payloads as p
+from . import rules
+from .gateway import Gateway, GatewaySession
+from .rest import RestApi
+from .state import (
+    EmulatorConfig,
+    EmulatorState,
+    Fault,
+    GuildState,
+    InteractionRecord,
+    Ping,
+    SentMessage,
+    StoredFile,
+    UploadedFile,
+    Violation,
+)
+
+T = TypeVar('T')
+UserRef = Union[int, Mapping[str, Any]]
+
+class InteractionRejected(Exception):
+    """Discord would not have delivered this interaction (unknown command, missing permissions...)."""
+
+
+def _id(ref: UserRef) -> int:
+    return int(ref['id']) if isinstance(ref, Mapping) else int(ref)
+
+
+class InteractionHandle:
+    """What a test holds after sending an interaction: await it for the initial response."""
+
+    def __init__(self, emu: Emulator, record: InteractionRecord) -> None:
+        self.emu = emu
+        self.record = record
+
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+    @property
+    def token(self) -> str:
+        return self.record.token
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return self.record.payload
+
+    @property
+    def original(self) -> Optional[dict[str, Any]]:
+        """Current state of the @original message (None until there is one)."""
+        mid = self.record.original_message_id
+        return None if mid is None else self.emu.state.messages.get(mid)
+
+    @property
+    def followups(self) -> list[dict[str, Any]]:
+        """Followup messages in creation order (deleted ones omitted)."""
+        return [self.emu.state.messages[m] for m in self.record.followup_ids if m in self.emu.state.messages]
+
+    async def wait_response(self, timeout: float = 5.0) -> Any:
+        """The accepted initial callback (a CallbackRecord with .type and .data)."""
+        return await self.emu.wait_until(lambda: self.record.ack, timeout, f'initial response to interaction {self.id}')
+
+    def __await__(self) -> Any:
+        return self.wait_response().__await__()
+
+    async def wait_followups(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """At least ``count`` followup messages."""
+        await self.emu.wait_until(lambda: len(self.record.followup_ids) >= count, timeout, f'{count} followup(s) to {self.id}')
+        return self.followups
+
+    async def wait_original(
+        self, predicate: Optional[Callable[[dict[str, Any]], bool]] = None, timeout: float = 5.0
+    ) -> dict[str, Any]:
+        """The @original message once it is no longer 'thinking' and satisfies ``predicate``."""
+
+        def ready() -> Optional[dict[str, Any]]:
+            msg = self.original
+            if msg is None or msg['flags'] & p.FLAG_LOADING or (predicate and not predicate(msg)):
+                return None
+            return msg
+
+        return await self.emu.wait_until(ready, timeout, f'@original of interaction {self.id}')
+
+
+class Emulator:
+    """Discord REST + gateway emulator bound to 127.0.0.1 on a free port."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.state = EmulatorState()
+        self.snowflakes = p.SnowflakeGenerator()
+        self.gateway = Gateway(self)
+        self.rest = RestApi(self)
+        self.port = 0
+        self._cond = asyncio.Condition()
+        self._runner: Optional[web.AppRunner] = None
+        self._build_world()
+
+    # ------------------------------------------------------------------ world
+
+    def _build_world(self) -> None:
+        """A guild with an owner (Admin), a plain member, the bot (managed role) and two text channels."""
+        self.bot_user = self.add_user(self.config.bot_name, bot=True)
+        self.application_id = int(self.bot_user['id'])
+        self.owner = self.add_user('owner')
+        self.alice = self.add_user('alice')
+        guild = self.add_guild(self.config.guild_name, self.owner)
+        self.guild_id = guild.id
+        self.add_role_sync(guild.id, 'Admin', permissions=p.ADMINISTRATOR)
+        self.channel_id = int(self.add_channel_sync(guild.id, 'general')['id'])
+        self.add_channel_sync(guild.id, 'news')
+        self.add_member_sync(guild.id, self.owner, roles=[self.role_id('Admin')])
+        self.add_member_sync(guild.id, self.alice)
+
+    def add_user(self, username: str, *, bot: bool = False) -> dict[str, Any]:
+        """Create a user account (not a guild member)."""
+        data = p.user(self.snowflakes.next(), username, bot=bot)
+        self.state.users[int(data['id'])] = data
+        return data
+
+    def add_guild(self, name: str, owner: UserRef) -> GuildState:
+        """Create a guild with @everyone, the bot's managed role and the bot as member (before connect)."""
+        gid = self.snowflakes.next()
+        roles = {gid: p.role(gid, '@everyone', permissions=p.DEFAULT_EVERYONE_PERMISSIONS)}
+        guild = GuildState(id=gid, name=name, owner_id=_id(owner), roles=roles, members={}, joined_at=p.iso())
+        self.state.guilds[gid] = guild
+        bot_role = self.add_role_sync(gid, self.config.bot_name, permissions=p.DEFAULT_BOT_PERMISSIONS, bot_id=self.application_id)
+        self.add_member_sync(gid, self.bot_user, roles=[int(bot_role['id'])])
+        return guild
+
+    def add_role_sync(self, guild_id: int, name: str, *, permissions: int = 0, bot_id: Optional[int] = None) -> dict[str, Any]:
+        """Create a role without dispatching (for setup before the bot connects)."""
+        guild = self.state.guilds[guild_id]
+        rid = self.snowflakes.next()
+        guild.roles[rid] = p.role(
+            rid, name, permissions=permissions, position=len(guild.roles), managed=bot_id is not None, bot_id=bot_id
+        )
+        return guild.roles[rid]
+
+    async def add_role(self, guild_id: int, name: str, *, permissions: int = 0) -> dict[str, Any]:
+        """Create a role and dispatch GUILD_ROLE_CREATE."""
+        data = self.add_role_sync(guild_id, name, permissions=permissions)
+        await self.dispatch('GUILD_ROLE_CREATE', {'guild_id': str(guild_id), 'role': data})
+        return data
+
+    def add_member_sync(self, guild_id: int, user: UserRef, *, roles: Iterable[int] = ()) -> dict[str, Any]:
+        """Add a guild member without dispatching."""
+        guild = self.state.guilds[guild_id]
+        data = p.member(self.state.users[_id(user)], roles=roles)
+        guild.members[_id(user)] = data
+        return data
+
+    async def add_member(self, guild_id: int, user: UserRef, *, roles: Iterable[int] = ()) -> dict[str, Any]:
+        """Add a guild member and dispatch GUILD_MEMBER_ADD (needs the members intent)."""
+        data = self.add_member_sync(guild_id, user, roles=roles)
+        await self.dispatch('GUILD_MEMBER_ADD', {**data, 'guild_id': str(guild_id)})
+        return data
+
+    def add_channel_sync(
+        self,
+        guild_id: int,
+        name: str,
+        *,
+        type: int = p.GUILD_TEXT,
+        parent_id: Optional[int] = None,
+        overwrites: Iterable[dict[str, Any]] = (),
+    ) -> dict[str, Any]:
+        """Create a guild channel without dispatching."""
+        position = sum(1 for c in self.state.channels.values() if c.get('guild_id') == str(guild_id))
+        data = p.guild_channel(
+            self.snowflakes.next(), guild_id, name, type=type, position=position, parent_id=parent_id, permission_overwrites=overwrites
+        )
+        self.state.channels[int(data['id'])] = data
+        return data
+
+    async def add_channel(self, guild_id: int, name: str, **kwargs: Any) -> dict[str, Any]:
+        """Create a guild channel and dispatch CHANNEL_CREATE."""
+        data = self.add_channel_sync(guild_id, name, **kwargs)
+        await self.dispatch('CHANNEL_CREATE', data)
+        return data
+
+    def add_attachment(self, filename: str, data: bytes, content_type: Optional[str] = None) -> dict[str, Any]:
+        """Store bytes on the emulator's CDN and return an attachment payload pointing at it."""
+        aid = self.snowflakes.next()
+        self.state.files[aid] = StoredFile(filename, data, content_type)
+        return p.attachment(aid, filename, len(data), f'{self.http_url}/attachments/{aid}/{filename}', content_type=content_type)
+
+    def open_dm(self, user: UserRef) -> dict[str, Any]:
+        """The DM channel between the bot and ``user`` (created on first use)."""
+        uid = _id(user)
+        for channel in self.state.channels.values():
+            if channel['type'] == p.DM and channel['recipients'][0]['id'] == str(uid):
+                return channel
+        data = p.dm_channel(self.snowflakes.next(), self.state.users[uid])
+        self.state.channels[int(data['id'])] = data
+        return data
+
+    def role_id(self, name: str, guild_id: Optional[int] = None) -> int:
+        """Id of the role called ``name``."""
+        guild = self.state.guilds[guild_id or self.guild_id]
+        return next(rid for rid, r in guild.roles.items() if r['name'] == name)
+
+    def find_channel(self, name: str, guild_id: Optional[int] = None) -> dict[str, Any]:
+        """The guild channel called ``name``."""
+        gid = str(guild_id or self.guild_id)
+        return next(c for c in self.state.channels.values() if c.get('guild_id') == gid and c.get('name') == name)
+
+    def guild_of(self, channel: Mapping[str, Any]) -> Optional[GuildState]:
+        gid = channel.get('guild_id')
+        return None if gid is None else self.state.guilds.get(int(gid))
+
+    @property
+    def application_flags(self) -> int:
+        """GATEWAY_*_LIMITED flags matching the privileged intents enabled in the portal."""
+        flags = 1 << 23
+        for intent, flag in ((p.INTENT_GUILD_PRESENCES, 1 << 13), (p.INTENT_GUILD_MEMBERS, 1 << 15), (p.INTENT_MESSAGE_CONTENT, 1 << 19)):
+            if self.config.privileged_intents & intent:
+                flags |= flag
+        return flags
+
+    # ------------------------------------------------------------ permissions
+
+    def base_permissions(self, guild: GuildState, user_id: int) -> int:
+        """Guild-level permissions: owner and ADMINISTRATOR get everything."""
+        if user_id == guild.owner_id:
+            return p.ALL_PERMISSIONS
+        member = guild.members.get(user_id)
+        if member is None:
+            return 0
+        perms = int(guild.roles[guild.id]['permissions'])
+        for rid in member['roles']:
+            perms |= int(guild.roles[int(rid)]['permissions'])
+        return p.ALL_PERMISSIONS if perms & p.ADMINISTRATOR else perms
+
+    def channel_permissions(self, channel: Mapping[str, Any], user_id: int) -> int:
+        """Permissions in a channel after overwrites (threads inherit their parent's)."""
+        if channel['type'] == p.DM:
+            return p.DEFAULT_EVERYONE_PERMISSIONS
+        if channel['type'] in p.THREAD_TYPES:
+            channel = self.state.channels[int(channel['parent_id'])]
+        guild = self.guild_of(channel)
+        assert guild is not None
+        perms = self.base_permissions(guild, user_id)
+        if perms == p.ALL_PERMISSIONS:
+            return perms
+        member_roles = set(guild.members.get(user_id, {}).get('roles', []))
+        overwrites = channel.get('permission_overwrites') or []
+        for ow in overwrites:
+            if ow['type'] == 0 and ow['id'] == str(guild.id):
+                perms = (perms & ~int(ow['deny'])) | int(ow['allow'])
+        allow = deny = 0
+        for ow in overwrites:
+            if ow['type'] == 0 and ow['id'] in member_roles:
+                allow, deny = allow | int(ow['allow']), deny | int(ow['deny'])
+        perms = (perms & ~deny) | allow
+        for ow in overwrites:
+            if ow['type'] == 1 and ow['id'] == str(user_id):
+                perms = (perms & ~int(ow['deny'])) | int(ow['allow'])
+        return perms if perms & p.VIEW_CHANNEL else 0
+
+    # --------------------------------------------------------------- lifecycle
+
+    async def start(self) -> None:
+        """Bind 127.0.0.1 on a free port and start serving."""
+        app = web.Application(middlewares=[self.rest.middleware], client_max_size=64 * 1024 * 1024)
+        app.add_routes(self.rest.routes())
+        app.router.add_get('/attachments/{id}/{filename}', self._serve_attachment)
+        app.router.add_get('/', self.gateway.handle)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(('127.0.0.1', 0))
+        self.port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+
+    async def close(self) -> None:
+        """Close sockets and stop the server."""
+        await self.gateway.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    @property
+    def http_url(self) -> str:
+        return f'http://127.0.0.1:{self.port}'
+
+    @property
+    def api_base(self) -> str:
+        """Value for ``discord.http.Route.BASE``."""
+        return f'{self.http_url}/api/v10'
+
+    @property
+    def gateway_url(self) -> str:
+        """Value for ``DiscordWebSocket.DEFAULT_GATEWAY`` and READY's resume_gateway_url."""
+        return f'ws://127.0.0.1:{self.port}/'
+
+    async def _serve_attachment(self, request: web.Request) -> web.Response:
+        stored = self.state.files.get(int(request.match_info['id']))
+        if stored is None or stored.filename != request.match_info['filename']:
+            return web.Response(status=404, text='Not Found')
+        return web.Response(body=stored.data, content_type=stored.content_type or 'application/octet-stream')
+
+    # ------------------------------------------------------------------ audit
+
+    @property
+    def violations(self) -> list[Violation]:
+        return self.state.violations
+
+    @property
+    def pings(self) -> list[Ping]:
+        return self.state.pings
+
+    @property
+    def calls(self) -> list[Any]:
+        return self.state.calls
+
+    @property
+    def identifies(self) -> list[dict[str, Any]]:
+        return self.state.identifies
+
+    @property
+    def heartbeats(self) -> list[Any]:
+        return self.state.heartbeats
+
+    @property
+    def messages(self) -> dict[int, dict[str, Any]]:
+        return self.state.messages
+
+    def record_violation(self, rule: str, method: str, path: str, status: int, body: dict[str, Any]) -> None:
+        """Remember that the bot broke a Discord rule (tests usually end with ``assert emu.violations == []``)."""
+        self.state.violations.append(Violation(rule, method, path, status, body))
+
+    async def notify(self) -> None:
+        """Wake every waiter so it re-checks its condition."""
+        async with self._cond:
+            self._cond.notify_all()
+
+    async def wait_until(self, predicate: Callable[[], Optional[T]], timeout: float = 10.0, what: str = 'condition') -> T:
+        """Return the first truthy value of ``predicate``, re-evaluated after every emulator state change.
+
+        It is also re-checked every 50 ms so predicates over the bot's own state work too.
+        """
+
+        async def poll() -> T:
+            async with self._cond:
+                while True:
+                    result = predicate()
+                    if result:
+                        return result
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._cond.wait(), 0.05)
+
+        try:
+            return await asyncio.wait_for(poll(), timeout)
+        except asyncio.TimeoutError:
+            recent = [(c.method, c.path, c.status) for c in self.state.calls[-8:]]
+            raise TimeoutError(f'timed out after {timeout}s waiting for {what}; last REST calls: {recent}') from None
+
+    async def wait_for_call(
+        self, method: str, path_regex: str, predicate: Optional[Callable[[Any], bool]] = None, timeout: float = 10.0
+    ) -> Any:
+        """The oldest completed, not yet claimed RestCall whose path fully matches ``path_regex``; claims it.
+
+        Paths are below /api/v10 (e.g. r'/channels/\\d+/messages'). Claiming makes repeated waits
+        return successive calls instead of the same one.
+        """
+        pattern = re.compile(path_regex)
+
+        def find() -> Any:
+            for call in self.state.calls:
+                if (
+                    not call.claimed
+                    and call.status
+                    and call.method == method.upper()
+                    and pattern.fullmatch(call.path)
+                    and (predicate is None or predicate(call))
+                ):
+                    call.claimed = True
+                    return call
+            return None
+
+        return await self.wait_until(find, timeout, f'{method} {path_regex}')
+
+    async def wait_for_message(
+        self,
+        channel_id: Optional[int] = None,
+        predicate: Optional[Callable[[dict[str, Any]], bool]] = None,
+        timeout: float = 10.0,
+    ) -> dict[str, Any]:
+        """The next (unclaimed) message the bot created, optionally in ``channel_id``; claims it."""
+
+        def find() -> Optional[dict[str, Any]]:
+            for sent in self.state.sent:
+                msg = self.state.messages.get(sent.message_id)
+                if (
+                    sent.claimed
+                    or sent.source == 'edit'
+                    or msg is None
+                    or (channel_id is not None and sent.channel_id != channel_id)
+                    or (predicate is not None and not predicate(msg))
+                ):
+                    continue
+                sent.claimed = True
+                return msg
+            return None
+
+        return await self.wait_until(find, timeout, f'bot message in {channel_id}')
+
+    async def wait_for_identify(self, timeout: float = 10.0) -> dict[str, Any]:
+        """The first IDENTIFY payload received."""
+        return await self.wait_until(lambda: self.state.identifies and self.state.identifies[0], timeout, 'IDENTIFY')
+
+    # ------------------------------------------------------------------ faults
+
+    def fail_next(
+        self, method: str, path_regex: str, status: int = 429, retry_after: float = 0.2, count: int = 1, scope: str = 'user'
+    ) -> None:
+        """Answer the next ``count`` matching requests with ``status`` (429 with Retry-After semantics, or 5xx)."""
+        self.state.faults.append(Fault(method.upper(), re.compile(path_regex), status, retry_after, count, scope))
+
+    def take_fault(self, method: str, path: str) -> Optional[Fault]:
+        """Consume one matching injected fault."""
+        for fault in self.state.faults:
+            if fault.remaining > 0 and fault.method == method and fault.pattern.fullmatch(path):
+                fault.remaining -= 1
+                return fault
+        return None
+
+    # --------------------------------------------------------------- gateway
+
+    @property
+    def connected(self) -> bool:
+        """Whether at least one identified session has a live socket."""
+        return bool(self.gateway.connected)
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send an arbitrary gateway event to every session allowed to see it."""
+        await self.gateway.dispatch(event, data)
+
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Close the bot's socket with a resumable code; events dispatched meanwhile are replayed on RESUME."""
+        await self.gateway.drop(code)
+
+    async def request_reconnect(self) -> None:
+        """Send op 7 RECONNECT, which makes discord.py close and RESUME."""
+        await self.gateway.send_op(7, None)
+
+    def guild_payload(self, guild_id: int) -> dict[str, Any]:
+        """The guild object as REST returns it."""
+        guild = self.state.guilds[guild_id]
+        return {
+            'id': str(guild.id),
+            'name': guild.name,
+            'icon': None,
+            'splash': None,
+            'discovery_splash': None,
+            'owner_id': str(guild.owner_id),
+            'afk_channel_id': None,
+            'afk_timeout': 300,
+            'verification_level': 0,
+            'default_message_notifications': 1,
+            'explicit_content_filter': 0,
+            'roles': list(guild.roles.values()),
+            'emojis': [],
+            'stickers': [],
+            'features': [],
+            'mfa_level': 0,
+            'application_id': None,
+            'system_channel_id': None,
+            'system_channel_flags': 0,
+            'rules_channel_id': None,
+            'public_updates_channel_id': None,
+            'max_members': 500000,
+            'vanity_url_code': None,
+            'description': None,
+            'banner': None,
+            'premium_tier': 0,
+            'premium_subscription_count': 0,
+            'preferred_locale': guild.locale,
+            'nsfw_level': 0,
+            'premium_progress_bar_enabled': False,
+        }
+
+    def guild_create_payload(self, guild_id: int, session: GatewaySession) -> dict[str, Any]:
+        """GUILD_CREATE as a session with the given intents receives it (other members need GUILD_MEMBERS)."""
+        guild = self.state.guilds[guild_id]
+        members = list(guild.members.values())
+        if not session.has(p.INTENT_GUILD_MEMBERS):
+            members = [guild.members[self.application_id]]
+        channels = [c for c in self.state.channels.values() if c.get('guild_id') == str(guild_id)]
+        return {
+            **self.guild_payload(guild_id),
+            'joined_at': guild.joined_at,
+            'large': False,
+            'unavailable': False,
+            'member_count': len(guild.members),
+            'voice_states': [],
+            'members': members,
+            'channels': [c for c in channels if c['type'] not in p.THREAD_TYPES],
+            'threads': [c for c in channels if c['type'] in p.THREAD_TYPES],
+            'presences': [],
+            'stage_instances': [],
+            'guild_scheduled_events': [],
+            'soundboard_sounds': [],
+        }
+
+    def gateway_message(self, msg: Mapping[str, Any]) -> dict[str, Any]:
+        """A stored message as MESSAGE_CREATE/UPDATE carries it: plus guild_id and member objects."""
+        data = dict(msg)
+        guild = self.guild_of(self.state.channels[int(msg['channel_id'])])
+        if guild is not None:
+            data['guild_id'] = str(guild.id)
+            author = guild.members.get(int(msg['author']['id']))
+            if author is not None and 'webhook_id' not in msg:
+                data['member'] = {k: v for k, v in author.items() if k != 'user'}
+            data['mentions'] = [
+                {**u, 'member': {k: v for k, v in guild.members[int(u['id'])].items() if k != 'user'}}
+                if int(u['id']) in guild.members
+                else u
+                for u in msg['mentions']
+            ]
+        return data
+
+    def content_visible(self, msg: Mapping[str, Any], has_intent: bool) -> bool:
+        """Message-content intent rule: own messages, DMs and messages mentioning the bot are exempt."""
+        bot = str(self.application_id)
+        channel = self.state.channels[int(msg['channel_id'])]
+        return (
+            has_intent
+            or msg['author']['id'] == bot
+            or channel['type'] == p.DM
+            or any(u['id'] == bot for u in msg['mentions'])
+        )
+
+    def message_for(self, msg: Mapping[str, Any], has_intent: bool) -> dict[str, Any]:
+        """``msg`` with content, embeds, attachments, components and poll emptied if the intent hides them."""
+        data = dict(msg)
+        if not self.content_visible(msg, has_intent):
+            data.update(content='', embeds=[], attachments=[], components=[])
+            data.pop('poll', None)
+        return data
+
+    async def _dispatch_message(self, event: str, msg: Mapping[str, Any]) -> None:
+        if msg['flags'] & p.FLAG_EPHEMERAL:
+            return
+        base = self.gateway_message(msg)
+        await self.gateway.dispatch(event, base, lambda s: self.message_for(base, s.has(p.INTENT_MESSAGE_CONTENT)))
+
+    # -------------------------------------------------------------- messages
+
+    def _build_attachments(self, body: Mapping[str, Any], files: Sequence[UploadedFile]) -> list[dict[str, Any]]:
+        """Turn ``files[n]`` parts into stored attachments, taking descriptions from body['attachments']."""
+        described = {str(a.get('id')): a for a in body.get('attachments') or []}
+        result = []
+        for index, upload in enumerate(files):
+            number = re.fullmatch(r'files\[(\d+)\]', upload.field)
+            meta = described.get(number.group(1) if number else str(index), {})
+            att = self.add_attachment(meta.get('filename') or upload.filename, upload.data, upload.content_type)
+            if meta.get('description'):
+                att['description'] = meta['description']
+            result.append(att)
+        return result
+
+    def _mentions(
+        self, content: str, allowed: Optional[dict[str, Any]], replied_user_id: Optional[int]
+    ) -> tuple[list[tuple[str, Optional[int]]], list[dict[str, Any]], list[int], bool]:
+        pings = rules.allowed_pings(content, allowed, replied_user_id=replied_user_id)
+        users = [self.state.users[t] for k, t in pings if k in ('user', 'replied_user') and t in self.state.users]
+        roles = [t for k, t in pings if k == 'role' and t is not None]
+        everyone = any(k in ('everyone', 'here') for k, _ in pings)
+        return pings, users, roles, everyone
+
+    def _record_sent(
+        self, msg: Mapping[str, Any], source: str, allowed: Optional[dict[str, Any]], pings: list[tuple[str, Optional[int]]], notified: bool
+    ) -> None:
+        mid, cid = int(msg['id']), int(msg['channel_id'])
+        recorded = [Ping(kind, target, mid, cid, source, notified) for kind, target in pings]
+        self.state.pings.extend(recorded)
+        self.state.sent.append(SentMessage(source, mid, cid, allowed, recorded))
+
+    async def create_message(
+        self,
+        channel_id: int,
+        author: Mapping[str, Any],
+        body: Mapping[str, Any],
+        *,
+        files: Sequence[UploadedFile] = (),
+        source: str = 'channel',
+        extra_flags: int = 0,
+        message_type: Optional[int] = None,
+        message_id: Optional[int] = None,
+        interaction: Optional[InteractionRecord] = None,
+    ) -> dict[str, Any]:
+        """Store a new message, record its pings if the bot sent it, and dispatch MESSAGE_CREATE.
+
+        The caller has already validated ``body`` against Discord's rules.
+        """
+        ref = body.get('message_reference')
+        referenced = self.state.messages.get(int(ref['message_id'])) if ref and ref.get('message_id') else None
+        allowed = body.get('allowed_mentions')
+        replied = int(referenced['author']['id']) if referenced else None
+        pings, users, roles, everyone = self._mentions(body.get('content') or '', allowed, replied)
+        mid = message_id or self.snowflakes.next()
+        metadata = None
+        if interaction is not None:
+            invoker = self.state.users[interaction.user_id]
+            metadata = {
+                'id': str(interaction.id),
+                'type': interaction.type,
+                'user': invoker,
+                'authorizing_integration_owners': interaction.payload['authorizing_integration_owners'],
+            }
+            if interaction.type == 2:
+                metadata['name'] = interaction.payload['data']['name']
+        is_bot = author['id'] == self.bot_user['id']
+        msg = p.message(
+            mid,
+            channel_id,
+            dict(author),
+            body.get('content') or '',
+            type=message_type if message_type is not None else (19 if referenced else 0),
+            embeds=body.get('embeds') or [],
+            attachments=self._build_attachments(body, files),
+            components=body.get('components') or [],
+            mentions=users,
+            mention_roles=roles,
+            mention_everyone=everyone,
+            flags=(body.get('flags') or 0) | extra_flags,
+            tts=bool(body.get('tts')),
+            message_reference={**ref, 'channel_id': str(ref.get('channel_id') or referenced['channel_id'])} if referenced else None,
+            referenced_message=referenced,
+            webhook_id=self.application_id if interaction is not None else None,
+            application_id=self.application_id if interaction is not None else None,
+            interaction_metadata=metadata,
+        )
+        if body.get('poll'):
+            msg['poll'] = body['poll']
+        self.state.messages[mid] = msg
+        channel = self.state.channels[channel_id]
+        channel['last_message_id'] = str(mid)
+        if is_bot:
+            self._record_sent(msg, source, allowed, pings, notified=not msg['flags'] & p.FLAG_LOADING)
+        await self._dispatch_message('MESSAGE_CREATE', msg)
+        return msg
+
+    async def edit_message(
+        self, msg: dict[str, Any], body: Mapping[str, Any], files: Sequence[UploadedFile] = (), *, source: str = 'edit'
+    ) -> dict[str, Any]:
+        """Apply a PATCH body; a deferred ('thinking') message is filled in rather than edited."""
+        filling = bool(msg['flags'] & p.FLAG_LOADING)
+        for key in ('content', 'embeds', 'components'):
+            if key in body:
+                msg[key] = body[key] if body[key] is not None else ('' if key == 'content' else [])
+        if 'attachments' in body:
+            keep = {str(a['id']) for a in body['attachments'] or []}
+            msg['attachments'] = [a for a in msg['attachments'] if a['id'] in keep]
+        msg['attachments'] += self._build_attachments(body, files)
+        if 'flags' in body and body['flags'] is not None:
+            msg['flags'] = (msg['flags'] & ~(1 << 2)) | (body['flags'] & (1 << 2))
+        msg['flags'] &= ~p.FLAG_LOADING
+        allowed = body.get('allowed_mentions')
+        ref = msg.get('referenced_message')
+        pings, users, roles, everyone = self._mentions(msg['content'], allowed, int(ref['author']['id']) if ref else None)
+        msg.update(mentions=users, mention_roles=[str(r) for r in roles], mention_everyone=everyone)
+        if not filling:
+            msg['edited_timestamp'] = p.iso()
+        self._record_sent(msg, 'deferred_fill' if filling else source, allowed, pings, notified=False)
+        await self._dispatch_message('MESSAGE_UPDATE', msg)
+        return msg
+
+    async def delete_message(self, msg: Mapping[str, Any]) -> None:
+        """Remove a message and dispatch MESSAGE_DELETE."""
+        self.state.messages.pop(int(msg['id']), None)
+        if msg['flags'] & p.FLAG_EPHEMERAL:
+            return
+        data = {'id': msg['id'], 'channel_id': msg['channel_id']}
+        guild = self.guild_of(self.state.channels[int(msg['channel_id'])])
+        if guild is not None:
+            data['guild_id'] = str(guild.id)
+        await self.gateway.dispatch('MESSAGE_DELETE', data)
+
+    async def send_user_message(
+        self,
+        channel_id: int,
+        author: UserRef,
+        content: str = '',
+        *,
+        mentions: Iterable[UserRef] = (),
+        embeds: Iterable[dict[str, Any]] = (),
+        attachments: Iterable[dict[str, Any]] = (),
+        reply_to: Optional[int] = None,
+    ) -> dict[str, Any]:
+        """A human posts a message: mentions are parsed from content (<@id>, <@&id>, @everyone) plus ``mentions``.
+
+        Bots without the message-content intent get it with content/embeds/attachments/components
+        emptied unless it mentions them or is a DM.
+        """
+        user = self.state.users[_id(author)]
+        mid = self.snowflakes.next()
+        targets = rules.parse_mentions(content)
+        mentioned = dict.fromkeys([*targets.users, *(_id(m) for m in mentions)])
+        referenced = self.state.messages.get(reply_to) if reply_to else None
+        if referenced is not None:
+            mentioned.setdefault(int(referenced['author']['id']))
+        msg = p.message(
+            mid,
+            channel_id,
+            user,
+            content,
+            type=19 if referenced else 0,
+            embeds=embeds,
+            attachments=attachments,
+            mentions=[self.state.users[u] for u in mentioned if u in self.state.users],
+            mention_roles=targets.roles,
+            mention_everyone=targets.everyone or targets.here,
+            message_reference={'message_id': str(reply_to), 'channel_id': str(channel_id)} if referenced else None,
+            referenced_message=referenced,
+        )
+        self.state.messages[mid] = msg
+        self.state.channels[channel_id]['last_message_id'] = str(mid)
+        await self._dispatch_message('MESSAGE_CREATE', msg)
+        return msg
+
+    # ----------------------------------------------------------- interactions
+
+    def register_commands(self, commands: Sequence[Mapping[str, Any]], guild_id: Optional[int] = None) -> list[dict[str, Any]]:
+        """Bulk-overwrite commands like PUT .../commands would (ids kept for unchanged (type, name))."""
+        scope = self.state.commands.setdefault(guild_id, {})
+        previous = {(c['type'], c['name']): cid for cid, c in scope.items()}
+        scope.clear()
+        for command in commands:
+            stored = self.store_command(command, guild_id, previous.get((command.get('type', 1), command['name'])))
+            scope[int(stored['id'])] = stored
+        return list(scope.values())
+
+    def store_command(self, command: Mapping[str, Any], guild_id: Optional[int], command_id: Optional[int] = None) -> dict[str, Any]:
+        """Normalise a command body into what Discord stores and returns."""
+        cid = command_id or self.snowflakes.next()
+        perms = command.get('default_member_permissions')
+        stored: dict[str, Any] = {
+            'id': str(cid),
+            'application_id': str(self.application_id),
+            'version': str(self.snowflakes.next()),
+            'type': command.get('type', 1),
+            'name': command['name'],
+            'name_localizations': command.get('name_localizations'),
+            'description': command.get('description', ''),
+            'description_localizations': command.get('description_localizations'),
+            'options': command.get('options') or [],
+            'default_member_permissions': None if perms is None else str(perms),
+            'dm_permission': command.get('dm_permission', True),
+            'contexts': command.get('contexts'),
+            'integration_types': command.get('integration_types') or [0],
+            'nsfw': command.get('nsfw', False),
+        }
+        if guild_id is not None:
+            stored['guild_id'] = str(guild_id)
+        self.state.commands.setdefault(guild_id, {})[cid] = stored
+        return stored
+
+    def find_command(self, name: str, guild_id: Optional[int], command_type: int = 1) -> dict[str, Any]:
+        """A registered command visible in ``guild_id`` (guild commands first, then global)."""
+        for scope in (guild_id, None) if guild_id is not None else (None,):
+            for command in self.state.commands.get(scope, {}).values():
+                if command['name'] == name and command['type'] == command_type:
+                    return command
+        raise InteractionRejected(f'no registered command {name!r} (type {command_type}) visible in guild {guild_id}')
+
+    def _resolve_option(self, kind: int, value: Any, guild: Optional[GuildState], resolved: dict[str, dict[str, Any]]) -> Any:
+        """Convert a Python value to the wire value for option type ``kind``, filling ``resolved``."""
+        if kind == 3:
+            return str(value)
+        if kind == 4:
+            return int(value)
+        if kind == 5:
+            return bool(value)
+        if kind == 10:
+            return float(value)
+        if kind == 11:
+            resolved.setdefault('attachments', {})[value['id']] = dict(value)
+            return value['id']
+        oid = _id(value)
+        if kind == 7 or (kind == 9 and oid in self.state.channels):
+            channel = self.state.channels[oid]
+            resolved.setdefault('channels', {})[str(oid)] = {
+                **{k: channel[k] for k in ('id', 'name', 'type', 'parent_id', 'thread_metadata') if k in channel},
+                'permissions': str(self.channel_permissions(channel, self.application_id)),
+            }
+        elif guild is not None and oid in guild.roles:
+            resolved.setdefault('roles', {})[str(oid)] = guild.roles[oid]
+        else:
+            resolved.setdefault('users', {})[str(oid)] = self.state.users[oid]
+            if guild is not None and oid in guild.members:
+                member = {k: v for k, v in guild.members[oid].items() if k != 'user'}
+                member['permissions'] = str(self.base_permissions(guild, oid))
+                resolved.setdefault('members', {})[str(oid)] = member
+        return str(oid)
+
+    def _build_options(
+        self,
+        command: Mapping[str, Any],
+        path: Sequence[str],
+        values: Union[Mapping[str, Any], Sequence[Mapping[str, Any]]],
+        guild: Optional[GuildState],
+        focused: Optional[str],
+        resolved: dict[str, dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        definitions = command.get('options') or []
+        chain = []
+        for name in path:
+            sub = next((o for o in definitions if o['name'] == name and o['type'] in (1, 2)), None)
+            if sub is None:
+                raise InteractionRejected(f'{command["name"]} has no subcommand {name!r}')
+            chain.append(sub)
+            definitions = sub.get('options') or []
+        if isinstance(values, Mapping):
+            known = {o['name']: o for o in definitions}
+            options = []
+            for name, value in values.items():
+                if name not in known:
+                    raise InteractionRejected(f'{command["name"]} has no option {name!r}')
+                kind = known[name]['type']
+                wire = str(value) if name == focused else self._resolve_option(kind, value, guild, resolved)
+                options.append(p.application_command_option(name, kind, wire, focused=name == focused))
+            missing = [o['name'] for o in definitions if o.get('required') and o['name'] not in values]
+            if missing and focused is None:
+                raise InteractionRejected(f'required option(s) missing: {missing}')
+        else:
+            options = [dict(o) for o in values]
+        for sub in reversed(chain):
+            options = [p.application_command_option(sub['name'], sub['type'], options=options)]
+        return options
+
+    async def send_interaction(
+        self,
+        type: int,
+        data: Optional[dict[str, Any]],
+        *,
+        user: Optional[UserRef] = None,
+        channel_id: Optional[int] = None,
+        message: Optional[Mapping[str, Any]] = None,
+        locale: str = 'en-US',
+    ) -> InteractionHandle:
+        """Deliver a raw INTERACTION_CREATE (``data`` as Discord would send it) and start its 3 s clock."""
+        uid = _id(user if user is not None else self.alice)
+        cid = channel_id or (int(message['channel_id']) if message else self.channel_id)
+        channel = self.state.channels[cid]
+        guild = self.guild_of(channel)
+        member_data = None
+        if guild is not None:
+            member_data = dict(guild.members[uid])
+            member_data['permissions'] = str(self.channel_permissions(channel, uid))
+        iid = self.snowflakes.next()
+        partial_channel = {k: channel[k] for k in ('id', 'type', 'name', 'guild_id', 'parent_id', 'topic', 'nsfw', 'position', 'permission_overwrites', 'thread_metadata', 'recipients', 'flags') if k in channel}
+        partial_channel['permissions'] = str(self.channel_permissions(channel, self.application_id))
+        payload = p.interaction(
+            iid,
+            type,
+            p.interaction_token(),
+            self.application_id,
+            data=data,
+            channel=partial_channel,
+            guild_id=guild.id if guild else None,
+            member_data=member_data,
+            user_data=self.state.users[uid],
+            app_permissions=self.channel_permissions(channel, self.application_id),
+            locale=locale,
+            guild_locale=guild.locale if guild else None,
+            message_data=dict(message) if message else None,
+            attachment_size_limit=self.config.attachment_size_limit,
+        )
+        record = InteractionRecord(
+            id=iid,
+            token=payload['token'],
+            type=type,
+            payload=payload,
+            created_at=time.monotonic(),
+            channel_id=cid,
+            guild_id=guild.id if guild else None,
+            user_id=uid,
+            source_message_id=int(message['id']) if message else None,
+        )
+        self.state.interactions[iid] = record
+        await self.gateway.dispatch('INTERACTION_CREATE', payload)
+        return InteractionHandle(self, record)
+
+    def _check_command_access(self, command: Mapping[str, Any], channel: Mapping[str, Any], user_id: int) -> None:
+        """Discord hides commands the member may not use; reject as it would never be delivered."""
+        guild = self.guild_of(channel)
+        if guild is None:
+            contexts = command.get('contexts')
+            if command.get('dm_permission') is False or (contexts is not None and 1 not in contexts):
+                raise InteractionRejected(f'{command["name"]} is not available in DMs')
+            return
+        perms = self.channel_permissions(channel, user_id)
+        if not perms & p.USE_APPLICATION_COMMANDS:
+            raise InteractionRejected('member lacks USE_APPLICATION_COMMANDS in this channel')
+        required = command.get('default_member_permissions')
+        if required is not None and (perms & int(required)) != int(required):
+            raise InteractionRejected(f'member lacks default_member_permissions {required} for {command["name"]}')
+
+    async def send_command(
+        self,
+        name: str,
+        options: Union[Mapping[str, Any], Sequence[Mapping[str, Any]], None] = None,
+        *,
+        user: Optional[UserRef] = None,
+        channel_id: Optional[int] = None,
+        bypass_permissions: bool = False,
+        locale: str = 'en-US',
+    ) -> InteractionHandle:
+        """A member invokes a registered slash command; ``name`` may include subcommands ('news add').
+
+        ``options`` maps option names to Python values (attachment dicts from add_attachment, user/role/
+        channel dicts or ids); types come from the registered command. Raises InteractionRejected when
+        Discord would not deliver it, unless ``bypass_permissions`` (an admin override made it visible).
+        """
+        root, *path = name.split()
+        cid = channel_id or self.channel_id
+        channel = self.state.channels[cid]
+        guild = self.guild_of(channel)
+        command = self.find_command(root, guild.id if guild else None)
+        uid = _id(user if user is not None else self.alice)
+        if not bypass_permissions:
+            self._check_command_access(command, channel, uid)
+        resolved: dict[str, dict[str, Any]] = {}
+        data: dict[str, Any] = {
+            'id': command['id'],
+            'name': root,
+            'type': 1,
+            'options': self._build_options(command, path, options or {}, guild, None, resolved),
+        }
+        if resolved:
+            data['resolved'] = resolved
+        if 'guild_id' in command:
+            data['guild_id'] = command['guild_id']
+        return await self.send_interaction(2, data, user=uid, channel_id=cid, locale=locale)
+
+    async def send_autocomplete(
+        self,
+        name: str,
+        options: Mapping[str, Any],
+        focused: str,
+        *,
+        user: Optional[UserRef] = None,
+        channel_id: Optional[int] = None,
+    ) -> InteractionHandle:
+        """A member types into option ``focused`` of a registered command (type 4 interaction)."""
+        root, *path = name.split()
+        cid = channel_id or self.channel_id
+        guild = self.guild_of(self.state.channels[cid])
+        command = self.find_command(root, guild.id if guild else None)
+        resolved: dict[str, dict[str, Any]] = {}
+        data: dict[str, Any] = {
+            'id': command['id'],
+            'name': root,
+            'type': 1,
+            'options': self._build_options(command, path, options, guild, focused, resolved),
+        }
+        if 'guild_id' in command:
+            data['guild_id'] = command['guild_id']
+        return await self.send_interaction(4, data, user=user, channel_id=cid)
+
+    async def send_component(
+        self,
+        message_id: int,
+        custom_id: str,
+        *,
+        user: Optional[UserRef] = None,
+        component_type: int = 2,
+        values: Optional[Sequence[str]] = None,
+    ) -> InteractionHandle:
+        """A member clicks a button / picks from a select on a stored message (type 3 interaction)."""
+        message = self.state.messages[message_id]
+        data: dict[str, Any] = {'custom_id': custom_id, 'component_type': component_type}
+        if values is not None:
+            data['values'] = list(values)
+        return await self.send_interaction(3, data, user=user, message=message)
+
+
+async def start_emulator(**config: Any) -> Emulator:
+    """Create and start an emulator; ``config`` are EmulatorConfig fields. Call ``await emu.close()`` after."""
+    emu = Emulator(EmulatorConfig(**config))
+    await emu.start()
+    return emu
+

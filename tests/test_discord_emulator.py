@@ -1,0 +1,328 @@
+"""Proves the Discord emulator against a real, unmodified discord.py client (a tiny bot defined here)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from typing import Any, Awaitable, Callable, Iterator
+
+import discord
+import pytest
+from discord import app_commands
+from discord.ext import commands
+
+from discord_emulator import InteractionRejected, emulator, loopback_only, running_client
+from discord_emulator.server import Emulator
+
+TEST_TIMEOUT = 20.0
+
+
+@pytest.fixture(autouse=True)
+def _loopback() -> Iterator[None]:
+    """Any connection off 127.0.0.1 fails the test, whatever the shared conftest configures."""
+    with loopback_only():
+        yield
+
+
+def run(scenario: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(asyncio.wait_for(scenario(), TEST_TIMEOUT))
+
+
+def make_bot(*, message_content: bool = False, **kwargs: Any) -> commands.Bot:
+    intents = discord.Intents.default()
+    intents.message_content = message_content
+    return commands.Bot(command_prefix='!', intents=intents, guild_ready_timeout=0.1, **kwargs)
+
+
+def text_channel(bot: discord.Client, emu: Emulator) -> discord.TextChannel:
+    channel = bot.get_channel(emu.channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    return channel
+
+
+def test_login_identify_and_ready() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot = make_bot(message_content=True)
+            ready = asyncio.Event()
+
+            async def on_ready() -> None:
+                ready.set()
+
+            bot.add_listener(on_ready)
+            async with running_client(emu, bot):
+                await asyncio.wait_for(ready.wait(), 5)
+                identify = emu.identifies[0]
+                assert identify['token'] == emu.config.token
+                assert identify['intents'] == bot.intents.value
+                assert identify['intents'] & discord.Intents(message_content=True).value
+                assert bot.user is not None and bot.user.id == emu.application_id
+                guild = bot.get_guild(emu.guild_id)
+                assert guild is not None and guild.me is not None and guild.owner_id == int(emu.owner['id'])
+                assert {c.name for c in guild.text_channels} == {'general', 'news'}
+            assert emu.violations == []
+
+    run(scenario)
+
+
+def test_message_content_intent_hides_content_unless_mentioned() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot = make_bot(message_content=False)
+            seen: asyncio.Queue[discord.Message] = asyncio.Queue()
+            bot.add_listener(seen.put, 'on_message')
+            async with running_client(emu, bot):
+                await emu.send_user_message(emu.channel_id, emu.alice, 'plain chatter')
+                plain = await asyncio.wait_for(seen.get(), 5)
+                await emu.send_user_message(emu.channel_id, emu.alice, f'<@{emu.application_id}> what is new?')
+                mention = await asyncio.wait_for(seen.get(), 5)
+            assert plain.content == '' and plain.author.id == int(emu.alice['id'])
+            assert mention.content == f'<@{emu.application_id}> what is new?'
+            assert bot.user in mention.mentions
+
+    run(scenario)
+
+
+class Confirm(discord.ui.View):
+    @discord.ui.button(label='Confirm', custom_id='confirm')
+    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button[Any]) -> None:
+        await interaction.response.edit_message(content='Confirmed', view=None)
+
+
+def make_command_bot(**kwargs: Any) -> tuple[commands.Bot, list[BaseException]]:
+    """A bot with one slash command per behaviour under test; app command errors are collected."""
+    bot = make_bot(**kwargs)
+    errors: list[BaseException] = []
+
+    @bot.tree.command(description='Thinks, then follows up twice')
+    async def slow(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        await asyncio.sleep(0.05)
+        await interaction.followup.send('done')
+        await interaction.followup.send('more')
+
+    @bot.tree.command(description='Answers after a delay')
+    async def late(interaction: discord.Interaction, delay: float) -> None:
+        await asyncio.sleep(delay)
+        await interaction.response.send_message('finally')
+
+    @bot.tree.command(description='Acknowledges twice, as two racing handlers would')
+    async def twice(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message('first')
+        await discord.InteractionResponse(interaction).send_message('second')
+
+    @bot.tree.command(description='Look up a topic')
+    async def topic(interaction: discord.Interaction, name: str) -> None:
+        await interaction.response.send_message(name)
+
+    @topic.autocomplete('name')
+    async def topic_choices(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        count = 26 if current == 'many' else 3
+        return [app_commands.Choice(name=f'topic {i}', value=f't{i}') for i in range(count)]
+
+    @bot.tree.command(description='Report an uploaded file size')
+    async def upload(interaction: discord.Interaction, file: discord.Attachment) -> None:
+        data = await file.read()
+        await interaction.response.send_message(f'{file.filename}:{len(data)}')
+
+    @bot.tree.command(description='Admins only')
+    @app_commands.default_permissions(manage_guild=True)
+    async def purge(interaction: discord.Interaction) -> None:
+        if not interaction.permissions.manage_guild:
+            await interaction.response.send_message('Not allowed.', ephemeral=True)
+            return
+        await interaction.response.send_message('Purged.')
+
+    @bot.tree.error
+    async def on_app_command_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        errors.append(error)
+
+    return bot, errors
+
+
+def test_tree_sync_stores_commands() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot, _ = make_command_bot()
+            async with running_client(emu, bot):
+                synced = await bot.tree.sync()
+                guild_synced = await bot.tree.sync(guild=discord.Object(emu.guild_id))
+            stored = emu.state.commands[None]
+            assert {c['name'] for c in stored.values()} == {'slow', 'late', 'twice', 'topic', 'upload', 'purge'}
+            assert {c.id for c in synced} == set(stored)
+            purge = next(c for c in stored.values() if c['name'] == 'purge')
+            assert purge['default_member_permissions'] == str(discord.Permissions(manage_guild=True).value)
+            assert guild_synced == [] and emu.state.commands[emu.guild_id] == {}
+            assert emu.violations == []
+
+    run(scenario)
+
+
+def test_defer_then_followups() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot, errors = make_command_bot()
+            async with running_client(emu, bot):
+                await bot.tree.sync()
+                handle = await emu.send_command('slow')
+                response = await handle
+                followups = await handle.wait_followups(2)
+            assert response.type == 5
+            # The first followup after a 'thinking' defer replaces the loading message; the second is new.
+            assert [m['content'] for m in followups] == ['done', 'more']
+            assert followups[0]['id'] == handle.original['id'] and followups[1]['id'] != followups[0]['id']
+            assert handle.original['flags'] & discord.MessageFlags(loading=True).value == 0
+            assert errors == [] and emu.violations == []
+
+    run(scenario)
+
+
+def test_response_after_deadline_is_rejected() -> None:
+    async def scenario() -> None:
+        async with emulator(interaction_deadline=0.3) as emu:
+            bot, errors = make_command_bot()
+            async with running_client(emu, bot):
+                await bot.tree.sync()
+                on_time = await emu.send_command('late', {'delay': 0})
+                await on_time
+                too_late = await emu.send_command('late', {'delay': 0.5})
+                await emu.wait_until(lambda: errors, 5)
+            assert too_late.record.ack is None
+            assert [v.rule for v in emu.violations] == ['interaction_late']
+            error = errors[0]
+            assert isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, discord.NotFound)
+            assert error.original.code == 10062
+
+    run(scenario)
+
+
+def test_second_acknowledgement_is_rejected() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot, errors = make_command_bot()
+            async with running_client(emu, bot):
+                await bot.tree.sync()
+                handle = await emu.send_command('twice')
+                await emu.wait_until(lambda: errors, 5)
+            assert (await handle.wait_response()).type == 4 and handle.original['content'] == 'first'
+            assert [v.rule for v in emu.violations] == ['interaction_already_acknowledged']
+            assert isinstance(errors[0], app_commands.CommandInvokeError)
+            assert isinstance(errors[0].original, discord.HTTPException) and errors[0].original.code == 40060
+
+    run(scenario)
+
+
+def test_content_over_2000_chars_is_a_400_and_a_violation() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot = make_bot()
+            async with running_client(emu, bot):
+                channel = text_channel(bot, emu)
+                await channel.send('x' * 2000)
+                with pytest.raises(discord.HTTPException) as caught:
+                    await channel.send('x' * 2001)
+            assert caught.value.status == 400 and caught.value.code == 50035
+            assert len(emu.violations) == 1
+            assert emu.violations[0].body['errors']['content']['_errors'][0]['code'] == 'BASE_TYPE_MAX_LENGTH'
+
+    run(scenario)
+
+
+def test_everyone_pings_only_without_allowed_mentions() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot = make_bot()
+            async with running_client(emu, bot):
+                channel = text_channel(bot, emu)
+                loud = await channel.send('@everyone breaking news')
+                quiet = await channel.send('@everyone breaking news', allowed_mentions=discord.AllowedMentions.none())
+            assert [(p.kind, p.message_id) for p in emu.pings] == [('everyone', loud.id)]
+            sent = {s.message_id: s for s in emu.state.sent}
+            assert sent[loud.id].allowed_mentions is None
+            assert sent[quiet.id].allowed_mentions == {'parse': []} and sent[quiet.id].pings == []
+
+        async with emulator() as emu:
+            bot = make_bot(allowed_mentions=discord.AllowedMentions.none())
+            async with running_client(emu, bot):
+                await text_channel(bot, emu).send(f'@here <@{emu.alice["id"]}> <@&{emu.role_id("Admin")}>')
+            assert emu.pings == []
+
+    run(scenario)
+
+
+def test_injected_429_and_502_are_retried() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot = make_bot()
+            async with running_client(emu, bot):
+                channel = text_channel(bot, emu)
+                emu.fail_next('POST', r'/channels/\d+/messages', status=429, retry_after=0.3)
+                started = time.monotonic()
+                first = await channel.send('after a rate limit')
+                assert time.monotonic() - started >= 0.3
+                emu.fail_next('POST', r'/channels/\d+/messages', status=502)
+                second = await channel.send('after a bad gateway')
+            posts = [c.status for c in emu.calls if c.method == 'POST' and c.route == '/channels/{channel_id}/messages']
+            assert posts == [429, 200, 502, 200]
+            assert emu.messages[first.id]['content'] == 'after a rate limit'
+            assert emu.messages[second.id]['content'] == 'after a bad gateway'
+
+    run(scenario)
+
+
+def test_dropped_gateway_is_resumed_and_missed_events_replayed() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot = make_bot(message_content=True)
+            seen: asyncio.Queue[discord.Message] = asyncio.Queue()
+            resumed = asyncio.Event()
+
+            async def on_resumed() -> None:
+                resumed.set()
+
+            bot.add_listener(seen.put, 'on_message')
+            bot.add_listener(on_resumed)
+            async with running_client(emu, bot):
+                await emu.drop_gateway()
+                await emu.send_user_message(emu.channel_id, emu.alice, 'sent while disconnected')
+                await asyncio.wait_for(resumed.wait(), 5)
+                await emu.send_user_message(emu.channel_id, emu.alice, 'sent after resume')
+                first = await asyncio.wait_for(seen.get(), 5)
+                second = await asyncio.wait_for(seen.get(), 5)
+            assert [first.content, second.content] == ['sent while disconnected', 'sent after resume']
+            assert len(emu.identifies) == 1 and len(emu.state.resumes) == 1
+            assert emu.state.resumes[0]['session_id'] == next(iter(emu.gateway.sessions))
+
+    run(scenario)
+
+
+def test_autocomplete_with_26_choices_is_a_violation() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot, _ = make_command_bot()
+            async with running_client(emu, bot):
+                await bot.tree.sync()
+                few = await emu.send_autocomplete('topic', {'name': 'ec'}, focused='name')
+                assert len((await few).data['choices']) == 3
+                many = await emu.send_autocomplete('topic', {'name': 'many'}, focused='name')
+                await emu.wait_until(lambda: emu.violations, 5)
+            assert many.record.ack is None
+            assert [v.rule for v in emu.violations] == ['invalid_interaction_response']
+            assert 'choices' in emu.violations[0].body['errors']['data']
+
+    run(scenario)
+
+
+def test_heartbeats_arrive_on_time_with_current_sequence() -> None:
+    async def scenario() -> None:
+        async with emulator(heartbeat_interval_ms=250) as emu:
+            bot = make_bot()
+            async with running_client(emu, bot):
+                await emu.wait_until(lambda: len(emu.heartbeats) >= 6, 5)
+            beats = emu.heartbeats
+            assert all(b.gap <= 0.25 * 1.2 for b in beats[1:]), [round(b.gap, 3) for b in beats]
+            assert all(b.sequence == b.last_sent_sequence for b in beats[1:])
+            assert emu.violations == []
+
+    run(scenario)
