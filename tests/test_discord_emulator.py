@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import io
+import socket
 import time
 from typing import Any, Awaitable, Callable, Iterator
 
 import discord
 import pytest
+import pytest_socket
 from discord import app_commands
 from discord.ext import commands
 
@@ -100,7 +102,8 @@ def make_command_bot(**kwargs: Any) -> tuple[commands.Bot, list[BaseException]]:
         await interaction.response.defer(thinking=True)
         await asyncio.sleep(0.05)
         await interaction.followup.send('done')
-        await interaction.followup.send('more')
+        extra = await interaction.followup.send('more', wait=True)
+        await extra.edit(content='more, edited')
 
     @bot.tree.command(description='Answers after a delay')
     async def late(interaction: discord.Interaction, delay: float) -> None:
@@ -168,9 +171,11 @@ def test_defer_then_followups() -> None:
                 handle = await emu.send_command('slow')
                 response = await handle
                 followups = await handle.wait_followups(2)
+                await emu.wait_for_call('PATCH', rf'/webhooks/{emu.application_id}/{handle.token}/messages/\d+')
             assert response.type == 5
             # The first followup after a 'thinking' defer replaces the loading message; the second is new.
-            assert [m['content'] for m in followups] == ['done', 'more']
+            assert [m['content'] for m in followups] == ['done', 'more, edited']
+            assert [s.source for s in emu.state.sent] == ['interaction_response', 'deferred_fill', 'followup', 'edit']
             assert followups[0]['id'] == handle.original['id'] and followups[1]['id'] != followups[0]['id']
             assert handle.original['flags'] & discord.MessageFlags(loading=True).value == 0
             assert errors == [] and emu.violations == []
@@ -326,3 +331,102 @@ def test_heartbeats_arrive_on_time_with_current_sequence() -> None:
             assert emu.violations == []
 
     run(scenario)
+
+
+def test_attachment_option_is_downloadable_over_loopback() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot, errors = make_command_bot()
+            async with running_client(emu, bot):
+                await bot.tree.sync()
+                attachment = emu.add_attachment('story.txt', b'hello newsroom', 'text/plain')
+                handle = await emu.send_command('upload', {'file': attachment})
+                await handle
+            assert handle.payload['data']['resolved']['attachments'][attachment['id']]['url'].startswith(emu.http_url)
+            assert handle.original['content'] == 'story.txt:14'
+            assert errors == [] and emu.violations == []
+
+    run(scenario)
+
+
+def test_default_member_permissions_gate_delivery() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot, errors = make_command_bot()
+            async with running_client(emu, bot):
+                await bot.tree.sync()
+                with pytest.raises(InteractionRejected):
+                    await emu.send_command('purge', user=emu.alice)
+                allowed = await emu.send_command('purge', user=emu.owner)
+                overridden = await emu.send_command('purge', user=emu.alice, bypass_permissions=True)
+                await allowed
+                await overridden
+            assert allowed.original['content'] == 'Purged.'
+            assert overridden.original['content'] == 'Not allowed.'
+            assert overridden.original['flags'] & discord.MessageFlags(ephemeral=True).value
+            assert errors == [] and emu.violations == []
+
+    run(scenario)
+
+
+def test_button_click_updates_the_message() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot = make_bot()
+            async with running_client(emu, bot):
+                sent = await text_channel(bot, emu).send('Publish?', view=Confirm())
+                handle = await emu.send_component(sent.id, 'confirm')
+                response = await handle
+            assert response.type == 7
+            assert emu.messages[sent.id]['content'] == 'Confirmed' and emu.messages[sent.id]['components'] == []
+            assert emu.violations == []
+
+    run(scenario)
+
+
+def test_reply_in_thread_with_upload_and_no_pings() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot = make_bot(allowed_mentions=discord.AllowedMentions.none())
+
+            async def on_message(message: discord.Message) -> None:
+                if message.author.bot or bot.user not in message.mentions:
+                    return
+                await message.reply('On it.', mention_author=False)
+                thread = await message.create_thread(name='Question')
+                async with thread.typing():
+                    answers.append(await thread.send('Answer', file=discord.File(io.BytesIO(b'%PDF-1.7'), 'answer.pdf')))
+
+            answers: list[discord.Message] = []
+            bot.add_listener(on_message)
+            async with running_client(emu, bot):
+                question = await emu.send_user_message(emu.channel_id, emu.alice, f'<@{emu.application_id}> who won?')
+                reply = await emu.wait_for_message(emu.channel_id)
+                answer = await emu.wait_for_message(int(question['id']))
+                body = await answers[0].attachments[0].read()
+            assert reply['referenced_message']['id'] == question['id']
+            assert int(question['id']) in emu.state.threads
+            assert body == b'%PDF-1.7' and answer['attachments'][0]['content_type'] == 'application/pdf'
+            assert emu.pings == [] and emu.violations == []
+
+    run(scenario)
+
+
+def test_bad_token_and_disallowed_intents_fail_like_discord() -> None:
+    async def scenario() -> None:
+        async with emulator(privileged_intents=0) as emu:
+            with pytest.raises(discord.PrivilegedIntentsRequired):
+                async with running_client(emu, make_bot(message_content=True)):
+                    pass
+            with pytest.raises(discord.LoginFailure):
+                async with running_client(emu, make_bot(), token='not-the-token'):
+                    pass
+            assert [c.status for c in emu.calls if c.path == '/users/@me'] == [200, 401]
+
+    run(scenario)
+
+
+@pytest.mark.filterwarnings('ignore:A test tried to use socket')
+def test_non_loopback_connections_are_blocked() -> None:
+    with pytest.raises(pytest_socket.SocketConnectBlockedError):
+        socket.create_connection(('192.0.2.1', 443), timeout=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from typing import Any, AsyncIterator, Iterator, TypeVar
+from typing import Any, AsyncIterator, Iterator, Optional, TypeVar
 
 import discord
 import pytest_socket
@@ -57,13 +57,16 @@ async def emulator(**config: Any) -> AsyncIterator[Emulator]:
 
 
 @contextlib.asynccontextmanager
-async def running_client(emu: Emulator, client: ClientT, *, timeout: float = 10.0) -> AsyncIterator[ClientT]:
-    """Log ``client`` in against ``emu``, run it until on_ready, yield it, then close it.
+async def running_client(
+    emu: Emulator, client: ClientT, *, token: Optional[str] = None, timeout: float = 10.0
+) -> AsyncIterator[ClientT]:
+    """Log ``client`` in against ``emu`` (with the emulator's token unless given), run it until on_ready,
+    yield it, then close it.
 
     Login errors (e.g. LoginFailure) and gateway failures surface here instead of hanging.
     """
     with patched_discord(emu):
-        await client.login(emu.config.token)
+        await client.login(emu.config.token if token is None else token)
         runner = asyncio.create_task(client.connect(reconnect=True))
         ready = asyncio.create_task(client.wait_until_ready())
         try:

@@ -405,15 +405,19 @@ class Emulator:
         predicate: Optional[Callable[[dict[str, Any]], bool]] = None,
         timeout: float = 10.0,
     ) -> dict[str, Any]:
-        """The next (unclaimed) message the bot created, optionally in ``channel_id``; claims it."""
+        """The next (unclaimed) message the bot created, optionally in ``channel_id``; claims it.
+
+        A deferred 'thinking' message only counts once it has been filled in.
+        """
 
         def find() -> Optional[dict[str, Any]]:
             for sent in self.state.sent:
                 msg = self.state.messages.get(sent.message_id)
                 if (
                     sent.claimed
-                    or sent.source == 'edit'
+                    or sent.source in ('edit', 'deferred_fill')
                     or msg is None
+                    or msg['flags'] & p.FLAG_LOADING
                     or (channel_id is not None and sent.channel_id != channel_id)
                     or (predicate is not None and not predicate(msg))
                 ):
@@ -556,6 +560,8 @@ class Emulator:
         if not self.content_visible(msg, has_intent):
             data.update(content='', embeds=[], attachments=[], components=[])
             data.pop('poll', None)
+        if data.get('referenced_message'):
+            data['referenced_message'] = self.message_for(data['referenced_message'], has_intent)
         return data
 
     async def _dispatch_message(self, event: str, msg: Mapping[str, Any]) -> None:
