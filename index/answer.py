@@ -32,7 +32,7 @@ class AnswerConfig:
     max_chars: int = 1500
     max_sentences: int = 3
     threshold: float = 0.30
-    sources: int = 3
+    sources: int = 10
     weights: Weights = Weights()
 
 
@@ -52,25 +52,29 @@ def compose(
     question: str,
     query_vector: np.ndarray,
     passages: list[Passage],
+    ranking: list[str],
     generation: Generation,
     embedder: Embedder,
     config: AnswerConfig,
 ) -> Answer:
-    """Score every sentence of the passages against the question; quote the best, fail closed."""
-    articles = generation.articles_by_id(p.chunk.article_id for p in passages)
+    """Score every sentence of the passages against the question; quote the best, fail closed.
+
+    `sources` lists the closest articles in retrieval order (shown when abstaining, scored by eval).
+    """
+    articles = generation.articles_by_id([*ranking[: config.sources], *(p.chunk.article_id for p in passages)])
     candidates = _score_sentences(question, query_vector, passages, articles, generation, embedder,
                                   config.weights)
     confidence = max((c.score for c in candidates), default=0.0)
-    closest = [source_ref(articles[i]) for i in dict.fromkeys(p.chunk.article_id for p in passages)]
+    closest = [source_ref(articles[i]) for i in ranking[: config.sources]]
     if confidence < config.threshold:
         return Answer(question=question, abstained=True, confidence=confidence,
-                      sources=closest[: config.sources], generation=generation.name)
+                      sources=closest, generation=generation.name)
     quotes = verified(_select(candidates, articles, config), articles)
     if not quotes:
         return Answer(question=question, abstained=True, confidence=confidence,
-                      sources=closest[: config.sources], generation=generation.name)
+                      sources=closest, generation=generation.name)
     return Answer(question=question, abstained=False, confidence=confidence, quotes=_grouped(quotes),
-                  sources=closest[: config.sources], generation=generation.name)
+                  sources=closest, generation=generation.name)
 
 
 def _score_sentences(

@@ -21,7 +21,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Where index generations live.")
-    seeds_dir: Path = Field(PROJECT_ROOT / "seeds", description="Starting articles, always indexed.")
+    seeds_dir: Path | None = Field(PROJECT_ROOT / "seeds", description="Starting articles, always indexed.")
     articles_dir: Path | None = Field(
         None, description="Articles added by moderators; default: <data_dir>/articles."
     )

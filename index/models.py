@@ -101,6 +101,11 @@ class Answer(BaseModel):
     generation: str = ""
     elapsed_ms: float = 0.0
 
+    @property
+    def closest(self) -> list[SourceRef]:
+        """The few sources worth showing a person when abstaining."""
+        return self.sources[:3]
+
 
 class ArticleSummary(SourceRef):
     chunks: int

@@ -56,8 +56,8 @@ def retrieve(
     query_vector: np.ndarray | None,
     where: ArticleFilter,
     config: RetrievalConfig,
-) -> list[Passage]:
-    """Top passages, at most `per_article` from one article, best first."""
+) -> tuple[list[Passage], list[str]]:
+    """Top passages (at most `per_article` from one article) and every fused article id, best first."""
     allowed = generation.filtered_chunk_ids(where) if where.active else None
     dense: list[tuple[int, float]] = []
     keyword: list[tuple[int, float]] = []
@@ -82,9 +82,7 @@ def retrieve(
     selected: list[Passage] = []
     for passage in ranked:
         seen = per_article.get(passage.chunk.article_id, 0)
-        if seen < config.per_article:
+        if seen < config.per_article and len(selected) < config.passages:
             per_article[passage.chunk.article_id] = seen + 1
             selected.append(passage)
-            if len(selected) == config.passages:
-                break
-    return selected
+    return selected, list(dict.fromkeys(p.chunk.article_id for p in ranked))

@@ -117,7 +117,8 @@ class Newsdesk:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         remembered.write_text(json.dumps([str(p) for p in paths], indent=1))
         self.settings.articles_path.mkdir(parents=True, exist_ok=True)
-        return [self.settings.seeds_dir, self.settings.articles_path, *paths]
+        seeds = [self.settings.seeds_dir] if self.settings.seeds_dir else []
+        return [*seeds, self.settings.articles_path, *paths]
 
     def reindex(self, paths: Sequence[Path] = (), rebuild: bool = False,
                 progress: Progress | None = None) -> IndexReport:
@@ -134,17 +135,19 @@ class Newsdesk:
         return report
 
     def ask(self, question: str, outlets: Sequence[str] = (), since: date | None = None,
-            until: date | None = None, k: int | None = None, mode: Mode = Mode.hybrid) -> Answer:
+            until: date | None = None, k: int | None = None, mode: Mode = Mode.hybrid,
+            as_of: date | None = None) -> Answer:
+        """`as_of` answers as of a day: later articles are left out, undated ones kept."""
         began = time.perf_counter()
         s = self.settings
         cleaned = clean_question(question, s.max_question_chars)
         generation = self.generation()
         query_vector = self.embedder.encode([cleaned])[0]
-        where = ArticleFilter(tuple(o.strip() for o in outlets if o.strip()), since, until)
+        where = ArticleFilter(tuple(o.strip() for o in outlets if o.strip()), since, until, as_of)
         config = RetrievalConfig(candidates=s.candidates, rrf_k=s.rrf_k, per_article=s.per_article_passages,
                                  passages=s.passages, mode=mode)
-        passages = retrieve(generation, cleaned, query_vector, where, config)
-        answer = compose(cleaned, query_vector, passages, generation, self.embedder, AnswerConfig(
+        passages, ranking = retrieve(generation, cleaned, query_vector, where, config)
+        answer = compose(cleaned, query_vector, passages, ranking, generation, self.embedder, AnswerConfig(
             max_quotes=k or s.max_quotes, max_chars=s.max_quote_chars,
             max_sentences=s.max_excerpt_sentences, threshold=s.abstain_threshold))
         answer.elapsed_ms = round((time.perf_counter() - began) * 1000, 1)

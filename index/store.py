@@ -75,10 +75,11 @@ class ArticleFilter:
     outlets: tuple[str, ...] = ()
     since: date | None = None
     until: date | None = None
+    as_of: date | None = None
 
     @property
     def active(self) -> bool:
-        return bool(self.outlets or self.since or self.until)
+        return bool(self.outlets or self.since or self.until or self.as_of)
 
     def sql(self) -> tuple[str, list[object]]:
         """A WHERE fragment over `articles a`; undated articles fall outside any date range."""
@@ -93,6 +94,9 @@ class ArticleFilter:
         if self.until:
             clauses.append("a.published <= ?")
             params.append(self.until.isoformat())
+        if self.as_of:
+            clauses.append("(a.published IS NULL OR a.published <= ?)")
+            params.append(self.as_of.isoformat())
         return (" AND ".join(clauses) or "1"), params
 
 

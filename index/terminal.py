@@ -15,9 +15,9 @@ def attribution(ref: SourceRef) -> str:
 
 def format_answer(answer: Answer, prompts: Prompts) -> str:
     if answer.abstained:
-        template = prompts.not_covered if answer.sources else prompts.no_sources
+        template = prompts.not_covered if answer.closest else prompts.no_sources
         lines = [template.safe_substitute(question=answer.question)]
-        lines += [f"  - {attribution(s)}" for s in answer.sources]
+        lines += [f"  - {attribution(s)}" for s in answer.closest]
         return "\n".join(lines)
     lines = [prompts.answer_header.safe_substitute(question=answer.question), ""]
     for quote in answer.quotes:
