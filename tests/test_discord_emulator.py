@@ -98,9 +98,9 @@ def make_command_bot(**kwargs: Any) -> tuple[commands.Bot, list[BaseException]]:
     errors: list[BaseException] = []
 
     @bot.tree.command(description='Thinks, then follows up twice')
-    async def slow(interaction: discord.Interaction) -> None:
+    async def slow(interaction: discord.Interaction, pause: float = 0.05) -> None:
         await interaction.response.defer(thinking=True)
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(pause)
         await interaction.followup.send('done')
         extra = await interaction.followup.send('more', wait=True)
         await extra.edit(content='more, edited')
@@ -198,6 +198,22 @@ def test_response_after_deadline_is_rejected() -> None:
             error = errors[0]
             assert isinstance(error, app_commands.CommandInvokeError) and isinstance(error.original, discord.NotFound)
             assert error.original.code == 10062
+
+    run(scenario)
+
+
+def test_followup_after_token_expiry_is_rejected() -> None:
+    async def scenario() -> None:
+        async with emulator(interaction_token_ttl=0.2) as emu:
+            bot, errors = make_command_bot()
+            async with running_client(emu, bot):
+                await bot.tree.sync()
+                handle = await emu.send_command('slow', {'pause': 0.3})
+                await emu.wait_until(lambda: errors, 5)
+            assert (await handle.wait_response()).type == 5 and handle.followups == []
+            assert [v.rule for v in emu.violations] == ['interaction_token_expired']
+            assert isinstance(errors[0], app_commands.CommandInvokeError)
+            assert isinstance(errors[0].original, discord.HTTPException) and errors[0].original.code == 50027
 
     run(scenario)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import secrets
-import threading
 import time
 from typing import Any, Iterable, Optional
 
@@ -30,7 +29,7 @@ USE_APPLICATION_COMMANDS = 1 << 31
 CREATE_PUBLIC_THREADS = 1 << 35
 CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
-ALL_PERMISSIONS = (1 << 51) - 1
+ALL_PERMISSIONS = (1 << 53) - 1  # every bit up to PIN_MESSAGES and beyond
 
 DEFAULT_EVERYONE_PERMISSIONS = (
     VIEW_CHANNEL
@@ -76,13 +75,11 @@ class SnowflakeGenerator:
 
     def __init__(self) -> None:
         self._last = 0
-        self._lock = threading.Lock()
 
     def next(self) -> int:
-        with self._lock:
-            candidate = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
-            self._last = max(candidate, self._last + 1)
-            return self._last
+        candidate = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+        self._last = max(candidate, self._last + 1)
+        return self._last
 
 
 def iso(when: Optional[float] = None) -> str:
@@ -363,7 +360,6 @@ def interaction(
         'channel_id': channel['id'],
         'app_permissions': str(app_permissions),
         'entitlements': [],
-        'entitlement_sku_ids': [],
         'locale': locale,
         'attachment_size_limit': attachment_size_limit,
     }

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from . import payloads as p
 from . import rules
-from .state import CallbackRecord, Fault, InteractionRecord, RestCall, UploadedFile
+from .state import CallbackRecord, Fault, GuildState, InteractionRecord, RestCall, UploadedFile
 
 if TYPE_CHECKING:
     from .server import Emulator
@@ -247,7 +247,7 @@ class RestApi:
             raise ApiError(404, 10008, 'Unknown Message')
         return msg
 
-    def _guild(self, request: web.Request) -> Any:
+    def _guild(self, request: web.Request) -> GuildState:
         guild = self.emu.state.guilds.get(int(request.match_info['guild_id']))
         if guild is None:
             raise ApiError(404, 10004, 'Unknown Guild')
