@@ -55,7 +55,7 @@ def test_login_identify_and_ready() -> None:
             bot.add_listener(on_ready)
             async with running_client(emu, bot):
                 await asyncio.wait_for(ready.wait(), 5)
-                identify = emu.identifies[0]
+                identify = await emu.wait_for_identify()
                 assert identify['token'] == emu.config.token
                 assert identify['intents'] == bot.intents.value
                 assert identify['intents'] & discord.Intents(message_content=True).value
@@ -64,6 +64,26 @@ def test_login_identify_and_ready() -> None:
                 assert guild is not None and guild.me is not None and guild.owner_id == int(emu.owner['id'])
                 assert {c.name for c in guild.text_channels} == {'general', 'news'}
             assert emu.violations == []
+
+    run(scenario)
+
+
+def test_world_changes_after_connect_are_dispatched() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            intents = discord.Intents.default()
+            intents.members = True
+            bot = commands.Bot(command_prefix='!', intents=intents, guild_ready_timeout=0.1)
+            async with running_client(emu, bot):
+                guild = bot.get_guild(emu.guild_id)
+                assert guild is not None and guild.get_member(int(emu.alice['id'])) is not None
+                role = await emu.add_role(emu.guild_id, 'Editors', permissions=discord.Permissions(manage_messages=True).value)
+                channel = await emu.add_channel(emu.guild_id, 'desk')
+                bob = emu.add_user('bob')
+                await emu.add_member(emu.guild_id, bob, roles=[int(role['id'])])
+                member = await emu.wait_until(lambda: guild.get_member(int(bob['id'])), 5)
+            assert guild.get_channel(int(channel['id'])) is not None
+            assert [r.name for r in member.roles] == ['@everyone', 'Editors']
 
     run(scenario)
 
@@ -79,9 +99,12 @@ def test_message_content_intent_hides_content_unless_mentioned() -> None:
                 plain = await asyncio.wait_for(seen.get(), 5)
                 await emu.send_user_message(emu.channel_id, emu.alice, f'<@{emu.application_id}> what is new?')
                 mention = await asyncio.wait_for(seen.get(), 5)
+                await emu.send_user_message(int(emu.open_dm(emu.alice)['id']), emu.alice, 'hi in private')
+                direct = await asyncio.wait_for(seen.get(), 5)
             assert plain.content == '' and plain.author.id == int(emu.alice['id'])
             assert mention.content == f'<@{emu.application_id}> what is new?'
             assert bot.user in mention.mentions
+            assert direct.content == 'hi in private' and direct.guild is None
 
     run(scenario)
 
@@ -311,8 +334,11 @@ def test_dropped_gateway_is_resumed_and_missed_events_replayed() -> None:
                 await emu.send_user_message(emu.channel_id, emu.alice, 'sent after resume')
                 first = await asyncio.wait_for(seen.get(), 5)
                 second = await asyncio.wait_for(seen.get(), 5)
+                resumed.clear()
+                await emu.request_reconnect()
+                await asyncio.wait_for(resumed.wait(), 5)
             assert [first.content, second.content] == ['sent while disconnected', 'sent after resume']
-            assert len(emu.identifies) == 1 and len(emu.state.resumes) == 1
+            assert len(emu.identifies) == 1 and len(emu.state.resumes) == 2
             assert emu.state.resumes[0]['session_id'] == next(iter(emu.gateway.sessions))
 
     run(scenario)
