@@ -77,7 +77,8 @@ def test_world_changes_after_connect_are_dispatched() -> None:
             async with running_client(emu, bot):
                 guild = bot.get_guild(emu.guild_id)
                 assert guild is not None and guild.get_member(int(emu.alice['id'])) is not None
-                role = await emu.add_role(emu.guild_id, 'Editors', permissions=discord.Permissions(manage_messages=True).value)
+                editors = discord.Permissions(manage_messages=True).value
+                role = await emu.add_role(emu.guild_id, 'Editors', permissions=editors)
                 channel = await emu.add_channel(emu.guild_id, 'desk')
                 bob = emu.add_user('bob')
                 await emu.add_member(emu.guild_id, bob, roles=[int(role['id'])])
@@ -437,7 +438,8 @@ def test_reply_in_thread_with_upload_and_no_pings() -> None:
                 await message.reply('On it.', mention_author=False)
                 thread = await message.create_thread(name='Question')
                 async with thread.typing():
-                    answers.append(await thread.send('Answer', file=discord.File(io.BytesIO(b'%PDF-1.7'), 'answer.pdf')))
+                    upload = discord.File(io.BytesIO(b'%PDF-1.7'), 'answer.pdf')
+                    answers.append(await thread.send('Answer', file=upload))
 
             answers: list[discord.Message] = []
             bot.add_listener(on_message)

@@ -128,7 +128,12 @@ class Gateway:
         return ws
 
     async def _heartbeat(
-        self, ws: web.WebSocketResponse, session: Optional[GatewaySession], sequence: Optional[int], gap: float, interval_ms: int
+        self,
+        ws: web.WebSocketResponse,
+        session: Optional[GatewaySession],
+        sequence: Optional[int],
+        gap: float,
+        interval_ms: int,
     ) -> None:
         beat = Heartbeat(
             at=time.monotonic(),

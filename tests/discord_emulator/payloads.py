@@ -248,7 +248,13 @@ def dm_channel(id: int, recipient: dict[str, Any]) -> dict[str, Any]:
 
 
 def attachment(
-    id: int, filename: str, size: int, url: str, *, content_type: Optional[str] = None, description: Optional[str] = None
+    id: int,
+    filename: str,
+    size: int,
+    url: str,
+    *,
+    content_type: Optional[str] = None,
+    description: Optional[str] = None,
 ) -> dict[str, Any]:
     """An attachment whose ``url`` points at the emulator's own file server."""
     data: dict[str, Any] = {

@@ -51,7 +51,8 @@ class ApiError(Exception):
 
 def json_response(data: Any, status: int = 200, headers: Optional[dict[str, str]] = None) -> web.Response:
     """JSON with the exact Content-Type discord.py requires."""
-    return web.Response(status=status, body=json.dumps(data).encode(), headers={'Content-Type': 'application/json', **(headers or {})})
+    headers = {'Content-Type': 'application/json', **(headers or {})}
+    return web.Response(status=status, body=json.dumps(data).encode(), headers=headers)
 
 
 def _bucket(method: str, route: str) -> str:
@@ -67,6 +68,11 @@ class RestApi:
 
     def __init__(self, emu: Emulator) -> None:
         self.emu = emu
+
+    @property
+    def authorization(self) -> str:
+        """The Authorization header discord.py sends for the configured token."""
+        return f'Bot {self.emu.config.token}'
 
     def routes(self) -> list[web.RouteDef]:
         a = API_PREFIX
@@ -136,7 +142,7 @@ class RestApi:
             if fault is not None:
                 call.injected = True
                 response: web.StreamResponse = self._fault_response(fault, bucket)
-            elif not UNAUTHENTICATED.fullmatch(path) and request.headers.get('Authorization') != f'Bot {self.emu.config.token}':
+            elif not UNAUTHENTICATED.fullmatch(path) and request.headers.get('Authorization') != self.authorization:
                 raise ApiError(401, 0, '401: Unauthorized')
             elif route is None:
                 raise ApiError(404, 0, '404: Not Found')
@@ -208,13 +214,16 @@ class RestApi:
         self.emu.record_violation(rule, request.method, request[CALL].path, 400, body)
         return ApiError(400, 50035, 'Invalid Form Body', body['errors'])
 
-    def _validate_new_message(self, request: web.Request, body: dict[str, Any], files: list[UploadedFile], prefix: rules.Path = ()) -> dict[str, Any]:
+    def _validate_new_message(
+        self, request: web.Request, body: dict[str, Any], files: list[UploadedFile], prefix: rules.Path = ()
+    ) -> dict[str, Any]:
         """Rules for a message about to be created; returns the body with a dangling soft reference removed."""
         errors = rules.validate_message(body, prefix)
         ref = body.get('message_reference')
         if ref and ref.get('message_id') and int(ref['message_id']) not in self.emu.state.messages:
             if ref.get('fail_if_not_exists', True):
-                errors.append(rules.FieldError(prefix + ('message_reference',), 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', 'Unknown message'))
+                at = prefix + ('message_reference',)
+                errors.append(rules.FieldError(at, 'MESSAGE_REFERENCE_UNKNOWN_MESSAGE', 'Unknown message'))
             else:
                 body = {k: v for k, v in body.items() if k != 'message_reference'}
         if errors:
@@ -260,7 +269,7 @@ class RestApi:
     # ---------------------------------------------------------- users/app
 
     async def get_me(self, request: web.Request) -> web.Response:
-        return json_response({**self.emu.bot_user, 'verified': True, 'mfa_enabled': False, 'email': None, 'locale': 'en-US'})
+        return json_response({**self.emu.bot_user, 'verified': True, 'mfa_enabled': False, 'email': None})
 
     async def get_user(self, request: web.Request) -> web.Response:
         user = self.emu.state.users.get(int(request.match_info['user_id']))
@@ -332,10 +341,9 @@ class RestApi:
         errors = rules.validate_command(body)
         if errors:
             raise self.invalid(request, 'invalid_command', errors)
-        existing = next(
-            (cid for cid, c in self.emu.state.commands.get(scope, {}).items() if (c['type'], c['name']) == (body.get('type', 1), body['name'])),
-            None,
-        )
+        key = (body.get('type', 1), body['name'])
+        scoped = self.emu.state.commands.get(scope, {})
+        existing = next((cid for cid, c in scoped.items() if (c['type'], c['name']) == key), None)
         return json_response(self.emu.store_command(body, scope, existing), 200 if existing else 201)
 
     def _stored_command(self, request: web.Request) -> tuple[Optional[int], dict[str, Any]]:
@@ -381,8 +389,8 @@ class RestApi:
 
     async def get_guild_channels(self, request: web.Request) -> web.Response:
         gid = str(self._guild(request).id)
-        channels = [c for c in self.emu.state.channels.values() if c.get('guild_id') == gid and c['type'] not in p.THREAD_TYPES]
-        return json_response(channels)
+        channels = self.emu.state.channels.values()
+        return json_response([c for c in channels if c.get('guild_id') == gid and c['type'] not in p.THREAD_TYPES])
 
     async def get_guild_roles(self, request: web.Request) -> web.Response:
         return json_response(list(self._guild(request).roles.values()))
@@ -399,11 +407,12 @@ class RestApi:
         channel = self._channel(request)
         self._require(channel, p.READ_MESSAGE_HISTORY)
         limit = int(request.query.get('limit', 50))
-        found = sorted(
-            (m for m in self.emu.state.messages.values() if m['channel_id'] == channel['id'] and not m['flags'] & p.FLAG_EPHEMERAL),
-            key=lambda m: int(m['id']),
-            reverse=True,
-        )
+        visible = [
+            m
+            for m in self.emu.state.messages.values()
+            if m['channel_id'] == channel['id'] and not m['flags'] & p.FLAG_EPHEMERAL
+        ]
+        found = sorted(visible, key=lambda m: int(m['id']), reverse=True)
         return json_response([self._rest_view(m) for m in found[:limit]])
 
     async def create_message(self, request: web.Request) -> web.Response:
@@ -456,7 +465,15 @@ class RestApi:
         existing = next((r for r in msg['reactions'] if r['emoji']['name'] == emoji['name']), None)
         self._require(channel, p.READ_MESSAGE_HISTORY | (0 if existing else p.ADD_REACTIONS))
         if existing is None:
-            existing = {'emoji': emoji, 'count': 0, 'me': False, 'count_details': {'burst': 0, 'normal': 0}, 'burst_colors': [], 'me_burst': False, 'burst_count': 0}
+            existing = {
+                'emoji': emoji,
+                'count': 0,
+                'me': False,
+                'count_details': {'burst': 0, 'normal': 0},
+                'burst_colors': [],
+                'me_burst': False,
+                'burst_count': 0,
+            }
             msg['reactions'].append(existing)
         if not existing['me']:
             existing.update(me=True, count=existing['count'] + 1)
@@ -477,7 +494,9 @@ class RestApi:
             await self._dispatch_reaction('MESSAGE_REACTION_REMOVE', channel, msg, emoji)
         return web.Response(status=204)
 
-    async def _dispatch_reaction(self, event: str, channel: dict[str, Any], msg: dict[str, Any], emoji: dict[str, Any]) -> None:
+    async def _dispatch_reaction(
+        self, event: str, channel: dict[str, Any], msg: dict[str, Any], emoji: dict[str, Any]
+    ) -> None:
         data: dict[str, Any] = {
             'user_id': self.emu.bot_user['id'],
             'channel_id': channel['id'],
@@ -500,7 +519,9 @@ class RestApi:
         if errors:
             raise self.invalid(request, 'invalid_form_body', errors)
 
-    async def _open_thread(self, channel: dict[str, Any], thread_id: int, body: dict[str, Any], type: int) -> dict[str, Any]:
+    async def _open_thread(
+        self, channel: dict[str, Any], thread_id: int, body: dict[str, Any], type: int
+    ) -> dict[str, Any]:
         thread = p.thread_channel(
             thread_id,
             int(channel['guild_id']),
@@ -525,7 +546,8 @@ class RestApi:
         self._validate_thread_name(request, body)
         if int(msg['id']) in self.emu.state.channels:
             raise ApiError(400, 160004, 'A thread has already been created for this message')
-        thread = await self._open_thread(channel, int(msg['id']), body, 10 if channel['type'] == p.GUILD_NEWS else p.PUBLIC_THREAD)
+        kind = 10 if channel['type'] == p.GUILD_NEWS else p.PUBLIC_THREAD
+        thread = await self._open_thread(channel, int(msg['id']), body, kind)
         msg['thread'] = thread
         return json_response(thread, 201)
 
@@ -540,7 +562,8 @@ class RestApi:
             self._require(channel, p.SEND_MESSAGES)
             starter = self._validate_new_message(request, body.get('message') or {}, call.files, ('message',))
             thread = await self._open_thread(channel, self.emu.snowflakes.next(), body, p.PUBLIC_THREAD)
-            first = await self.emu.create_message(int(thread['id']), self.emu.bot_user, starter, files=call.files, message_id=int(thread['id']))
+            tid = int(thread['id'])
+            first = await self.emu.create_message(tid, self.emu.bot_user, starter, files=call.files, message_id=tid)
             return json_response({**thread, 'message': first}, 201)
         kind = body.get('type') or p.PRIVATE_THREAD
         self._require(channel, p.CREATE_PRIVATE_THREADS if kind == p.PRIVATE_THREAD else p.CREATE_PUBLIC_THREADS)
@@ -564,13 +587,15 @@ class RestApi:
         record.callbacks.append(attempt)
         if record.ack is not None:
             attempt.status = 400
-            raise self.violation(request, 'interaction_already_acknowledged', 400, 40060, 'Interaction has already been acknowledged.')
+            message = 'Interaction has already been acknowledged.'
+            raise self.violation(request, 'interaction_already_acknowledged', 400, 40060, message)
         if attempt.at - record.created_at > self.emu.config.interaction_deadline:
             attempt.status = 404
             raise self.violation(request, 'interaction_late', 404, 10062, 'Unknown interaction')
         errors: list[rules.FieldError] = []
         if kind not in ALLOWED_CALLBACKS[record.type]:
-            errors.append(rules.FieldError(('type',), 'INTERACTION_RESPONSE_TYPE_INVALID', 'Interaction response type is invalid for this interaction'))
+            message = 'Interaction response type is invalid for this interaction'
+            errors.append(rules.FieldError(('type',), 'INTERACTION_RESPONSE_TYPE_INVALID', message))
         elif kind in (4, 7):
             errors += rules.validate_message(data, ('data',))
         elif kind == 8:

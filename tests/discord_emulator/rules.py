@@ -84,7 +84,8 @@ def validate_embeds(embeds: list[dict[str, Any]], prefix: Path = ('embeds',)) ->
                     errors.append(FieldError(at + ('fields', j, key), 'BASE_TYPE_REQUIRED', 'This field is required'))
                 errors += _max_length(at + ('fields', j, key), field.get(key), limit)
     if sum(embed_size(e) for e in embeds) > MAX_EMBED_TOTAL:
-        errors.append(FieldError(prefix, 'MAX_EMBED_SIZE_EXCEEDED', f'Embed size exceeds maximum size of {MAX_EMBED_TOTAL}'))
+        message = f'Embed size exceeds maximum size of {MAX_EMBED_TOTAL}'
+        errors.append(FieldError(prefix, 'MAX_EMBED_SIZE_EXCEEDED', message))
     return errors
 
 
@@ -98,12 +99,14 @@ def _walk_components(components: list[dict[str, Any]], prefix: Path) -> Iterator
                 yield from _walk_components([component[key]], at + (key,))
 
 
-def validate_components(components: list[dict[str, Any]], *, flags: int = 0, prefix: Path = ('components',)) -> list[FieldError]:
+def validate_components(
+    components: list[dict[str, Any]], *, flags: int = 0, prefix: Path = ('components',)
+) -> list[FieldError]:
     """Action-row/button/select limits, plus the unique custom_id rule."""
     errors: list[FieldError] = []
     if flags & FLAG_COMPONENTS_V2:
         if sum(1 for _ in _walk_components(components, prefix)) > MAX_V2_COMPONENTS:
-            errors.append(FieldError(prefix, 'BASE_TYPE_MAX_LENGTH', f'Must be {MAX_V2_COMPONENTS} or fewer in length.'))
+            errors += _max_length(prefix, list(_walk_components(components, prefix)), MAX_V2_COMPONENTS)
     else:
         errors += _max_length(prefix, components, MAX_ACTION_ROWS)
     seen: set[str] = set()
@@ -118,15 +121,16 @@ def validate_components(components: list[dict[str, Any]], *, flags: int = 0, pre
         if custom_id is not None:
             errors += _bounded(at + ('custom_id',), custom_id, 1, MAX_CUSTOM_ID)
             if custom_id in seen:
-                errors.append(
-                    FieldError(at + ('custom_id',), 'COMPONENT_CUSTOM_ID_DUPLICATED', 'Component custom id cannot be duplicated')
-                )
+                message = 'Component custom id cannot be duplicated'
+                errors.append(FieldError(at + ('custom_id',), 'COMPONENT_CUSTOM_ID_DUPLICATED', message))
             seen.add(custom_id)
         if kind == 2:
             errors += _max_length(at + ('label',), component.get('label'), MAX_BUTTON_LABEL)
             is_link = component.get('style') == 5
-            if is_link != bool(component.get('url')) or (not is_link and custom_id is None and component.get('style') != 6):
-                errors.append(FieldError(at, 'BUTTON_COMPONENT_INVALID', 'A button must have either a custom_id or a url'))
+            is_premium = component.get('style') == 6
+            if is_link != bool(component.get('url')) or (not is_link and not is_premium and custom_id is None):
+                message = 'A button must have either a custom_id or a url'
+                errors.append(FieldError(at, 'BUTTON_COMPONENT_INVALID', message))
         if kind in SELECT_TYPES:
             errors += _max_length(at + ('placeholder',), component.get('placeholder'), 150)
             options = component.get('options') or []
@@ -147,9 +151,8 @@ def validate_allowed_mentions(allowed: Any, prefix: Path = ('allowed_mentions',)
     errors: list[FieldError] = []
     for kind in ('users', 'roles'):
         if kind in (allowed.get('parse') or []) and allowed.get(kind):
-            errors.append(
-                FieldError(prefix + (kind,), 'SET_TYPE_ALREADY_CONTAINS_VALUE', f'parse:{kind} and {kind} are mutually exclusive')
-            )
+            message = f'parse:{kind} and {kind} are mutually exclusive'
+            errors.append(FieldError(prefix + (kind,), 'SET_TYPE_ALREADY_CONTAINS_VALUE', message))
         errors += _max_length(prefix + (kind,), allowed.get(kind), 100)
     return errors
 
@@ -158,7 +161,8 @@ def validate_message(payload: dict[str, Any], prefix: Path = ()) -> list[FieldEr
     """Content, embed, component and allowed_mentions limits of a message create/edit body."""
     errors = list(_max_length(prefix + ('content',), payload.get('content'), MAX_CONTENT))
     errors += validate_embeds(payload.get('embeds') or [], prefix + ('embeds',))
-    errors += validate_components(payload.get('components') or [], flags=payload.get('flags') or 0, prefix=prefix + ('components',))
+    components = payload.get('components') or []
+    errors += validate_components(components, flags=payload.get('flags') or 0, prefix=prefix + ('components',))
     errors += validate_allowed_mentions(payload.get('allowed_mentions'), prefix + ('allowed_mentions',))
     return errors
 
@@ -207,9 +211,8 @@ def _validate_options(options: list[dict[str, Any]], prefix: Path) -> list[Field
             errors += _validate_options(option.get('options') or [], at + ('options',))
         elif option.get('required'):
             if seen_optional:
-                errors.append(
-                    FieldError(at + ('required',), 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID', 'Required options must be placed before non-required options')
-                )
+                message = 'Required options must be placed before non-required options'
+                errors.append(FieldError(at + ('required',), 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID', message))
         else:
             seen_optional = True
     return errors
@@ -238,7 +241,8 @@ def validate_command_list(commands: list[dict[str, Any]]) -> list[FieldError]:
         errors += validate_command(command, (i,))
         key = (command.get('type', 1), command.get('name', ''))
         if key in seen:
-            errors.append(FieldError((i, 'name'), 'APPLICATION_COMMANDS_DUPLICATE_NAME', 'Application command names must be unique'))
+            message = 'Application command names must be unique'
+            errors.append(FieldError((i, 'name'), 'APPLICATION_COMMANDS_DUPLICATE_NAME', message))
         seen.add(key)
     return errors
 

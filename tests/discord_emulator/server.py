@@ -11,7 +11,7 @@ import contextlib
 import re
 import socket
 import time
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Generator, Iterable, Mapping, Optional, Sequence, TypeVar, Union
 
 from aiohttp import web
 
@@ -20,6 +20,7 @@ from . import rules
 from .gateway import Gateway, GatewaySession
 from .rest import RestApi
 from .state import (
+    CallbackRecord,
     EmulatorConfig,
     EmulatorState,
     Fault,
@@ -34,6 +35,7 @@ from .state import (
 
 T = TypeVar('T')
 UserRef = Union[int, Mapping[str, Any]]
+
 
 class InteractionRejected(Exception):
     """Discord would not have delivered this interaction (unknown command, missing permissions...)."""
@@ -73,16 +75,17 @@ class InteractionHandle:
         """Followup messages in creation order (deleted ones omitted)."""
         return [self.emu.state.messages[m] for m in self.record.followup_ids if m in self.emu.state.messages]
 
-    async def wait_response(self, timeout: float = 5.0) -> Any:
+    async def wait_response(self, timeout: float = 5.0) -> CallbackRecord:
         """The accepted initial callback (a CallbackRecord with .type and .data)."""
         return await self.emu.wait_until(lambda: self.record.ack, timeout, f'initial response to interaction {self.id}')
 
-    def __await__(self) -> Any:
+    def __await__(self) -> Generator[Any, None, CallbackRecord]:
         return self.wait_response().__await__()
 
     async def wait_followups(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
         """At least ``count`` followup messages."""
-        await self.emu.wait_until(lambda: len(self.record.followup_ids) >= count, timeout, f'{count} followup(s) to {self.id}')
+        what = f'{count} followup(s) to {self.id}'
+        await self.emu.wait_until(lambda: len(self.record.followup_ids) >= count, timeout, what)
         return self.followups
 
     async def wait_original(
@@ -141,11 +144,15 @@ class Emulator:
         roles = {gid: p.role(gid, '@everyone', permissions=p.DEFAULT_EVERYONE_PERMISSIONS)}
         guild = GuildState(id=gid, name=name, owner_id=_id(owner), roles=roles, members={}, joined_at=p.iso())
         self.state.guilds[gid] = guild
-        bot_role = self.add_role_sync(gid, self.config.bot_name, permissions=p.DEFAULT_BOT_PERMISSIONS, bot_id=self.application_id)
+        bot_role = self.add_role_sync(
+            gid, self.config.bot_name, permissions=p.DEFAULT_BOT_PERMISSIONS, bot_id=self.application_id
+        )
         self.add_member_sync(gid, self.bot_user, roles=[int(bot_role['id'])])
         return guild
 
-    def add_role_sync(self, guild_id: int, name: str, *, permissions: int = 0, bot_id: Optional[int] = None) -> dict[str, Any]:
+    def add_role_sync(
+        self, guild_id: int, name: str, *, permissions: int = 0, bot_id: Optional[int] = None
+    ) -> dict[str, Any]:
         """Create a role without dispatching (for setup before the bot connects)."""
         guild = self.state.guilds[guild_id]
         rid = self.snowflakes.next()
@@ -185,7 +192,13 @@ class Emulator:
         """Create a guild channel without dispatching."""
         position = sum(1 for c in self.state.channels.values() if c.get('guild_id') == str(guild_id))
         data = p.guild_channel(
-            self.snowflakes.next(), guild_id, name, type=type, position=position, parent_id=parent_id, permission_overwrites=overwrites
+            self.snowflakes.next(),
+            guild_id,
+            name,
+            type=type,
+            position=position,
+            parent_id=parent_id,
+            permission_overwrites=overwrites,
         )
         self.state.channels[int(data['id'])] = data
         return data
@@ -200,7 +213,8 @@ class Emulator:
         """Store bytes on the emulator's CDN and return an attachment payload pointing at it."""
         aid = self.snowflakes.next()
         self.state.files[aid] = StoredFile(filename, data, content_type)
-        return p.attachment(aid, filename, len(data), f'{self.http_url}/attachments/{aid}/{filename}', content_type=content_type)
+        url = f'{self.http_url}/attachments/{aid}/{filename}'
+        return p.attachment(aid, filename, len(data), url, content_type=content_type)
 
     def open_dm(self, user: UserRef) -> dict[str, Any]:
         """The DM channel between the bot and ``user`` (created on first use)."""
@@ -230,7 +244,12 @@ class Emulator:
     def application_flags(self) -> int:
         """GATEWAY_*_LIMITED flags matching the privileged intents enabled in the portal."""
         flags = 1 << 23
-        for intent, flag in ((p.INTENT_GUILD_PRESENCES, 1 << 13), (p.INTENT_GUILD_MEMBERS, 1 << 15), (p.INTENT_MESSAGE_CONTENT, 1 << 19)):
+        limited = {
+            p.INTENT_GUILD_PRESENCES: 1 << 13,
+            p.INTENT_GUILD_MEMBERS: 1 << 15,
+            p.INTENT_MESSAGE_CONTENT: 1 << 19,
+        }
+        for intent, flag in limited.items():
             if self.config.privileged_intents & intent:
                 flags |= flag
         return flags
@@ -353,7 +372,9 @@ class Emulator:
         async with self._cond:
             self._cond.notify_all()
 
-    async def wait_until(self, predicate: Callable[[], Optional[T]], timeout: float = 10.0, what: str = 'condition') -> T:
+    async def wait_until(
+        self, predicate: Callable[[], Optional[T]], timeout: float = 10.0, what: str = 'condition'
+    ) -> T:
         """Return the first truthy value of ``predicate``, re-evaluated after every emulator state change.
 
         It is also re-checked every 50 ms so predicates over the bot's own state work too.
@@ -435,7 +456,13 @@ class Emulator:
     # ------------------------------------------------------------------ faults
 
     def fail_next(
-        self, method: str, path_regex: str, status: int = 429, retry_after: float = 0.2, count: int = 1, scope: str = 'user'
+        self,
+        method: str,
+        path_regex: str,
+        status: int = 429,
+        retry_after: float = 0.2,
+        count: int = 1,
+        scope: str = 'user',
     ) -> None:
         """Answer the next ``count`` matching requests with ``status`` (429 with Retry-After semantics, or 5xx)."""
         self.state.faults.append(Fault(method.upper(), re.compile(path_regex), status, retry_after, count, scope))
@@ -595,7 +622,12 @@ class Emulator:
         return pings, users, roles, everyone
 
     def _record_sent(
-        self, msg: Mapping[str, Any], source: str, allowed: Optional[dict[str, Any]], pings: list[tuple[str, Optional[int]]], notified: bool
+        self,
+        msg: Mapping[str, Any],
+        source: str,
+        allowed: Optional[dict[str, Any]],
+        pings: list[tuple[str, Optional[int]]],
+        notified: bool,
     ) -> None:
         mid, cid = int(msg['id']), int(msg['channel_id'])
         recorded = [Ping(kind, target, mid, cid, source, notified) for kind, target in pings]
@@ -651,7 +683,7 @@ class Emulator:
             mention_everyone=everyone,
             flags=(body.get('flags') or 0) | extra_flags,
             tts=bool(body.get('tts')),
-            message_reference={**ref, 'channel_id': str(ref.get('channel_id') or referenced['channel_id'])} if referenced else None,
+            message_reference={**ref, 'channel_id': referenced['channel_id']} if referenced else None,
             referenced_message=referenced,
             webhook_id=self.application_id if interaction is not None else None,
             application_id=self.application_id if interaction is not None else None,
@@ -684,7 +716,8 @@ class Emulator:
         msg['flags'] &= ~p.FLAG_LOADING
         allowed = body.get('allowed_mentions')
         ref = msg.get('referenced_message')
-        pings, users, roles, everyone = self._mentions(msg['content'], allowed, int(ref['author']['id']) if ref else None)
+        replied = int(ref['author']['id']) if ref else None
+        pings, users, roles, everyone = self._mentions(msg['content'], allowed, replied)
         msg.update(mentions=users, mention_roles=[str(r) for r in roles], mention_everyone=everyone)
         if not filling:
             msg['edited_timestamp'] = p.iso()
@@ -747,7 +780,9 @@ class Emulator:
 
     # ----------------------------------------------------------- interactions
 
-    def register_commands(self, commands: Sequence[Mapping[str, Any]], guild_id: Optional[int] = None) -> list[dict[str, Any]]:
+    def register_commands(
+        self, commands: Sequence[Mapping[str, Any]], guild_id: Optional[int] = None
+    ) -> list[dict[str, Any]]:
         """Bulk-overwrite commands like PUT .../commands would (ids kept for unchanged (type, name))."""
         scope = self.state.commands.setdefault(guild_id, {})
         previous = {(c['type'], c['name']): cid for cid, c in scope.items()}
@@ -757,7 +792,9 @@ class Emulator:
             scope[int(stored['id'])] = stored
         return list(scope.values())
 
-    def store_command(self, command: Mapping[str, Any], guild_id: Optional[int], command_id: Optional[int] = None) -> dict[str, Any]:
+    def store_command(
+        self, command: Mapping[str, Any], guild_id: Optional[int], command_id: Optional[int] = None
+    ) -> dict[str, Any]:
         """Normalise a command body into what Discord stores and returns."""
         cid = command_id or self.snowflakes.next()
         perms = command.get('default_member_permissions')
@@ -790,7 +827,9 @@ class Emulator:
                     return command
         raise InteractionRejected(f'no registered command {name!r} (type {command_type}) visible in guild {guild_id}')
 
-    def _resolve_option(self, kind: int, value: Any, guild: Optional[GuildState], resolved: dict[str, dict[str, Any]]) -> Any:
+    def _resolve_option(
+        self, kind: int, value: Any, guild: Optional[GuildState], resolved: dict[str, dict[str, Any]]
+    ) -> Any:
         """Convert a Python value to the wire value for option type ``kind``, filling ``resolved``."""
         if kind == 3:
             return str(value)
@@ -875,7 +914,7 @@ class Emulator:
             member_data = dict(guild.members[uid])
             member_data['permissions'] = str(self.channel_permissions(channel, uid))
         iid = self.snowflakes.next()
-        partial_channel = {k: channel[k] for k in ('id', 'type', 'name', 'guild_id', 'parent_id', 'topic', 'nsfw', 'position', 'permission_overwrites', 'thread_metadata', 'recipients', 'flags') if k in channel}
+        partial_channel = {k: v for k, v in channel.items() if k not in ('last_message_id', 'member')}
         partial_channel['permissions'] = str(self.channel_permissions(channel, self.application_id))
         payload = p.interaction(
             iid,
