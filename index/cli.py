@@ -20,7 +20,7 @@ from index.feedback import FeedbackStore
 from index.models import IndexReport
 from index.retrieve import Mode
 from index.service import Newsdesk
-from index.terminal import format_answer, format_report, format_source, format_sources
+from index.terminal import format_answer, format_eval, format_report, format_source, format_sources
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Newsdesk: answers about the news coverage, quoted word for word.")
@@ -136,6 +136,34 @@ def verify() -> None:
     """Check that FAISS, SQLite and the manifest agree; exit 1 if not."""
     state = open_desk().verify()
     out.print(f"ok: generation {state.generation}, {state.articles} articles, {state.chunks} chunks")
+
+
+@app.command("eval")
+def eval_command(
+    corpus: Annotated[list[Path], typer.Option(help="Corpus: JSONL articles or a folder (repeatable).")],
+    questions: Annotated[Path, typer.Option(help="Questions JSONL (see ../shared/eval/README.md).")],
+    data_dir: Annotated[Path | None, typer.Option(help="Index folder; default data/eval/<corpus hash>.")] = None,
+    mode: Annotated[list[Mode], typer.Option(help="Retrieval modes to compare (repeatable).")] = [Mode.hybrid],  # noqa: B006
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures here.")] = None,
+    answers_out: Annotated[Path | None, typer.Option(help="Write every answer (JSONL) here.")] = None,
+) -> None:
+    """Index corpora into their own folder and score answers: verbatim, answer-in-quotes, hit@k, MRR, abstention."""
+    from hashlib import blake2b
+
+    from index.evaluate import run_eval, write_answers
+
+    base = load_settings()
+    key = blake2b("\n".join(sorted(str(c.resolve()) for c in corpus)).encode(), digest_size=6).hexdigest()
+    folder = data_dir or base.data_dir / "eval" / key
+    desk = Newsdesk(load_settings(data_dir=folder, seeds_dir=None, articles_dir=folder / "articles"))
+    with progress_bar() as update:
+        result = run_eval(desk, corpus, questions, mode, limit, update,
+                          write_answers(answers_out) if answers_out else None)
+    out.print(format_eval(result), markup=False, highlight=False)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(result.model_dump_json(indent=2))
 
 
 @app.command()

@@ -56,16 +56,16 @@ def discover(roots: Iterable[Path]) -> tuple[list[Path], list[Rejection]]:
 def read_articles(path: Path, max_bytes: int) -> tuple[list[Article], list[Rejection]]:
     """Parse one file; a JSONL file may yield good records and rejected lines together."""
     try:
+        suffix = path.suffix.lower()
         raw = path.read_bytes()
-        if len(raw) > max_bytes:
+        if len(raw) > max_bytes and suffix != ".jsonl":
             raise BadArticle(f"file is {len(raw):,} bytes, over the {max_bytes:,}-byte limit")
         text = _decode(raw)
-        suffix = path.suffix.lower()
         if suffix in TEXT_SUFFIXES:
             return [_from_markdown(path, text)], []
         if suffix in {".html", ".htm"}:
             return [_from_html(path, text)], []
-        return _from_json(path, text)
+        return _from_json(path, text, max_bytes)
     except BadArticle as exc:
         return [], [Rejection(source=str(path), reason=str(exc))]
     except OSError as exc:
@@ -109,7 +109,8 @@ def _from_html(path: Path, html: str) -> Article:
     return _article(meta, text, default_id=path.stem, source=str(path))
 
 
-def _from_json(path: Path, text: str) -> tuple[list[Article], list[Rejection]]:
+def _from_json(path: Path, text: str, max_bytes: int) -> tuple[list[Article], list[Rejection]]:
+    """A JSONL corpus may be large; the size limit then applies to each record."""
     records: list[tuple[str, Any]] = []
     if path.suffix.lower() == ".jsonl":
         for number, line in enumerate(text.splitlines(), 1):
@@ -133,6 +134,8 @@ def _from_json(path: Path, text: str) -> tuple[list[Article], list[Rejection]]:
             text_value = record.get("text")
             if not isinstance(text_value, str):
                 raise BadArticle("record has no 'text' string")
+            if len(text_value.encode()) > max_bytes:
+                raise BadArticle(f"article text is over the {max_bytes:,}-byte limit")
             default_id = f"{path.stem}-{source.rsplit(':', 1)[-1]}" if ":" in source else path.stem
             record_id = record.get("id") or record.get("doc_id") or default_id
             articles.append(_article(record, text_value, default_id=str(record_id), source=source))

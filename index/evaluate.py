@@ -1,0 +1,174 @@
+"""Answer quality on real questions, computed exactly as ../shared/eval/README.md defines it."""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from index.build import Progress
+from index.models import Answer, IndexReport
+from index.retrieve import Mode
+from index.service import Newsdesk
+
+
+class Question(BaseModel):
+    id: str
+    question: str
+    answerable: bool
+    answer: str | None = None
+    articles: list[str] = []
+    evidence: str | None = None
+    asked_on: date | None = None
+
+    @property
+    def gold(self) -> set[str]:
+        """Seed questions name files (`000_x.txt`); the index names articles by stem."""
+        return {Path(a).stem if Path(a).suffix in {".txt", ".md"} else a for a in self.articles}
+
+
+class Scored(BaseModel):
+    id: str
+    mode: str
+    answer: Answer
+    answer_in_quotes: bool | None
+    rank: int | None
+    verbatim_ok: int
+    quotes: int
+
+
+class Figures(BaseModel):
+    mode: str
+    questions: int
+    verbatim: float
+    answer_in_quotes: float | None
+    hit_at_1: float | None
+    hit_at_5: float | None
+    hit_at_10: float | None
+    mrr_at_10: float | None
+    abstain_offtopic: float | None
+    false_abstain: float | None
+    quotes_median: float
+    quoted_chars_median: float
+    latency_ms_median: float
+    latency_ms_p95: float
+
+
+def load_questions(path: Path, limit: int | None = None) -> list[Question]:
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    questions = [Question.model_validate_json(line) for line in lines]
+    return questions[:limit] if limit else questions
+
+
+def ranking(answer: Answer) -> list[str]:
+    """Distinct articles the answer cites, then those it lists, in order."""
+    return list(dict.fromkeys([*(q.article_id for q in answer.quotes), *(s.article_id for s in answer.sources)]))
+
+
+def score(desk: Newsdesk, question: Question, answer: Answer, mode: str) -> Scored:
+    generation = desk.generation()
+    texts = {i: generation.article(i) for i in {q.article_id for q in answer.quotes}}
+    verbatim_ok = sum(1 for q in answer.quotes
+                      if texts[q.article_id] is not None and texts[q.article_id].text[q.start:q.end] == q.text)
+    found = None
+    if question.answerable and question.answer:
+        found = question.answer.lower() in " ".join(q.text for q in answer.quotes).lower()
+    rank = None
+    if question.answerable and question.gold:
+        rank = next((i + 1 for i, a in enumerate(ranking(answer)[:10]) if a in question.gold), 0)
+    return Scored(id=question.id, mode=mode, answer=answer, answer_in_quotes=found, rank=rank,
+                  verbatim_ok=verbatim_ok, quotes=len(answer.quotes))
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    items = list(values)
+    return round(sum(items) / len(items), 4) if items else None
+
+
+def _percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def figures(mode: str, questions: list[Question], results: list[Scored]) -> Figures:
+    by_id = {q.id: q for q in questions}
+    answerable = [r for r in results if by_id[r.id].answerable]
+    ranked = [r for r in answerable if r.rank is not None]
+    offtopic = [r for r in results if not by_id[r.id].answerable]
+    quotes = sum(r.quotes for r in results)
+    latencies = [r.answer.elapsed_ms for r in results]
+    return Figures(
+        mode=mode, questions=len(results),
+        verbatim=round(sum(r.verbatim_ok for r in results) / quotes, 4) if quotes else 1.0,
+        answer_in_quotes=_mean(float(bool(r.answer_in_quotes)) for r in answerable if r.answer_in_quotes is not None),
+        hit_at_1=_mean(float(0 < r.rank <= 1) for r in ranked),
+        hit_at_5=_mean(float(0 < r.rank <= 5) for r in ranked),
+        hit_at_10=_mean(float(0 < r.rank <= 10) for r in ranked),
+        mrr_at_10=_mean((1.0 / r.rank if r.rank else 0.0) for r in ranked),
+        abstain_offtopic=_mean(float(r.answer.abstained) for r in offtopic),
+        false_abstain=_mean(float(r.answer.abstained) for r in answerable),
+        quotes_median=statistics.median([r.quotes for r in results]) if results else 0,
+        quoted_chars_median=statistics.median([sum(len(q.text) for q in r.answer.quotes) for r in results])
+        if results else 0,
+        latency_ms_median=round(statistics.median(latencies), 1) if latencies else 0.0,
+        latency_ms_p95=round(_percentile(latencies, 0.95), 1),
+    )
+
+
+class EvalRun(BaseModel):
+    corpus: list[str]
+    questions_file: str
+    index: IndexReport
+    index_seconds: float
+    peak_memory_mb: float
+    modes: list[Figures]
+
+
+def run_eval(
+    desk: Newsdesk,
+    corpora: Sequence[Path],
+    questions_file: Path,
+    modes: Sequence[Mode],
+    limit: int | None = None,
+    progress: Progress | None = None,
+    on_answer: Callable[[Scored], None] | None = None,
+) -> EvalRun:
+    """Index the corpora (reused when unchanged), then ask every question in every mode."""
+    began = time.perf_counter()
+    report = desk.reindex(corpora, progress=progress)
+    index_seconds = time.perf_counter() - began
+    questions = load_questions(questions_file, limit)
+    tables = []
+    for mode in modes:
+        results = []
+        for number, question in enumerate(questions, 1):
+            answer = desk.ask(question.question, mode=mode, as_of=question.asked_on)
+            scored = score(desk, question, answer, mode.value)
+            results.append(scored)
+            if on_answer:
+                on_answer(scored)
+            if progress:
+                progress(f"ask {mode.value}", number, len(questions))
+        tables.append(figures(mode.value, questions, results))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return EvalRun(corpus=[str(c) for c in corpora], questions_file=str(questions_file), index=report,
+                   index_seconds=round(index_seconds, 2), peak_memory_mb=round(peak, 1), modes=tables)
+
+
+def write_answers(path: Path) -> Callable[[Scored], None]:
+    """Each full answer with its question id and mode, one JSON line, as it is produced."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("w", encoding="utf-8")
+
+    def write(scored: Scored) -> None:
+        record = {"id": scored.id, "mode": scored.mode, **json.loads(scored.answer.model_dump_json())}
+        handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        handle.flush()
+
+    return write
