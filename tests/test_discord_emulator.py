@@ -14,7 +14,7 @@ import pytest_socket
 from discord import app_commands
 from discord.ext import commands
 
-from discord_emulator import InteractionRejected, emulator, loopback_only, running_client
+from discord_emulator import InteractionRejected, emulator, loopback_only, rules, running_client
 from discord_emulator.server import Emulator
 
 TEST_TIMEOUT = 20.0
@@ -134,6 +134,10 @@ def make_command_bot(**kwargs: Any) -> tuple[commands.Bot, list[BaseException]]:
         await asyncio.sleep(delay)
         await interaction.response.send_message('finally')
 
+    @bot.tree.command(description='Follows up before acknowledging')
+    async def eager(interaction: discord.Interaction) -> None:
+        await interaction.followup.send('too soon')
+
     @bot.tree.command(description='Acknowledges twice, as two racing handlers would')
     async def twice(interaction: discord.Interaction) -> None:
         await interaction.response.send_message('first')
@@ -176,7 +180,7 @@ def test_tree_sync_stores_commands() -> None:
                 synced = await bot.tree.sync()
                 guild_synced = await bot.tree.sync(guild=discord.Object(emu.guild_id))
             stored = emu.state.commands[None]
-            assert {c['name'] for c in stored.values()} == {'slow', 'late', 'twice', 'topic', 'upload', 'purge'}
+            assert {c['name'] for c in stored.values()} == {'slow', 'late', 'eager', 'twice', 'topic', 'upload', 'purge'}
             assert {c.id for c in synced} == set(stored)
             purge = next(c for c in stored.values() if c['name'] == 'purge')
             assert purge['default_member_permissions'] == str(discord.Permissions(manage_guild=True).value)
@@ -238,6 +242,21 @@ def test_followup_after_token_expiry_is_rejected() -> None:
             assert [v.rule for v in emu.violations] == ['interaction_token_expired']
             assert isinstance(errors[0], app_commands.CommandInvokeError)
             assert isinstance(errors[0].original, discord.HTTPException) and errors[0].original.code == 50027
+
+    run(scenario)
+
+
+def test_followup_before_acknowledgement_is_rejected() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            bot, errors = make_command_bot()
+            async with running_client(emu, bot):
+                await bot.tree.sync()
+                handle = await emu.send_command('eager')
+                await emu.wait_until(lambda: errors, 5)
+            assert handle.followups == [] and handle.record.ack is None
+            assert [v.rule for v in emu.violations] == ['followup_before_ack']
+            assert isinstance(errors[0], app_commands.CommandInvokeError) and isinstance(errors[0].original, discord.NotFound)
 
     run(scenario)
 
@@ -474,3 +493,37 @@ def test_bad_token_and_disallowed_intents_fail_like_discord() -> None:
 def test_non_loopback_connections_are_blocked() -> None:
     with pytest.raises(pytest_socket.SocketConnectBlockedError):
         socket.create_connection(('192.0.2.1', 443), timeout=1)
+
+
+def test_rules_match_discord_limits() -> None:
+    def codes(errors: list[rules.FieldError]) -> set[tuple[Any, ...]]:
+        return {(*e.path, e.code) for e in errors}
+
+    fields = [{'name': 'n', 'value': 'v'}] * 26
+    assert codes(rules.validate_embeds([{'title': 't' * 257, 'fields': fields}])) == {
+        ('embeds', 0, 'title', 'BASE_TYPE_MAX_LENGTH'),
+        ('embeds', 0, 'fields', 'BASE_TYPE_MAX_LENGTH'),
+    }
+    assert codes(rules.validate_embeds([{'description': 'd' * 4000}, {'description': 'd' * 2001}])) == {
+        ('embeds', 'MAX_EMBED_SIZE_EXCEEDED')
+    }
+    assert codes(rules.validate_embeds([{'fields': [{'name': '', 'value': 'v' * 1025}]}])) == {
+        ('embeds', 0, 'fields', 0, 'name', 'BASE_TYPE_REQUIRED'),
+        ('embeds', 0, 'fields', 0, 'value', 'BASE_TYPE_MAX_LENGTH'),
+    }
+    button = {'type': 2, 'style': 1, 'label': 'ok'}
+    rows = [{'type': 1, 'components': [{**button, 'custom_id': f'b{r}{i}'} for i in range(5)]} for r in range(5)]
+    assert rules.validate_components(rows) == []
+    sixth = {'type': 1, 'components': [{**button, 'custom_id': 'x' * 101, 'label': 'l' * 81}] * 6}
+    assert codes(rules.validate_components([*rows, sixth])) == {
+        ('components', 'BASE_TYPE_MAX_LENGTH'),
+        ('components', 5, 'components', 'BASE_TYPE_MAX_LENGTH'),
+        *((('components', 5, 'components', i, 'custom_id', 'BASE_TYPE_BAD_LENGTH')) for i in range(6)),
+        *((('components', 5, 'components', i, 'custom_id', 'COMPONENT_CUSTOM_ID_DUPLICATED')) for i in range(1, 6)),
+        *((('components', 5, 'components', i, 'label', 'BASE_TYPE_MAX_LENGTH')) for i in range(6)),
+    }
+    mutually_exclusive = rules.validate_allowed_mentions({'parse': ['users'], 'users': ['1']})
+    assert codes(mutually_exclusive) == {('allowed_mentions', 'users', 'SET_TYPE_ALREADY_CONTAINS_VALUE')}
+    assert rules.allowed_pings('<@1> <@&2> @here', {'parse': ['roles'], 'users': ['1']}) == [('user', 1), ('role', 2)]
+    assert rules.allowed_pings('thanks', {'parse': []}, replied_user_id=3) == []
+    assert rules.allowed_pings('thanks', None, replied_user_id=3) == [('replied_user', 3)]
