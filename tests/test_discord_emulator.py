@@ -180,7 +180,8 @@ def test_tree_sync_stores_commands() -> None:
                 synced = await bot.tree.sync()
                 guild_synced = await bot.tree.sync(guild=discord.Object(emu.guild_id))
             stored = emu.state.commands[None]
-            assert {c['name'] for c in stored.values()} == {'slow', 'late', 'eager', 'twice', 'topic', 'upload', 'purge'}
+            names = {'slow', 'late', 'eager', 'twice', 'topic', 'upload', 'purge'}
+            assert {c['name'] for c in stored.values()} == names
             assert {c.id for c in synced} == set(stored)
             purge = next(c for c in stored.values() if c['name'] == 'purge')
             assert purge['default_member_permissions'] == str(discord.Permissions(manage_guild=True).value)
@@ -256,7 +257,8 @@ def test_followup_before_acknowledgement_is_rejected() -> None:
                 await emu.wait_until(lambda: errors, 5)
             assert handle.followups == [] and handle.record.ack is None
             assert [v.rule for v in emu.violations] == ['followup_before_ack']
-            assert isinstance(errors[0], app_commands.CommandInvokeError) and isinstance(errors[0].original, discord.NotFound)
+            assert isinstance(errors[0], app_commands.CommandInvokeError)
+            assert isinstance(errors[0].original, discord.NotFound) and errors[0].original.code == 10015
 
     run(scenario)
 
