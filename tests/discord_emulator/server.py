@@ -25,8 +25,10 @@ from .state import (
     EmulatorState,
     Fault,
     GuildState,
+    Heartbeat,
     InteractionRecord,
     Ping,
+    RestCall,
     SentMessage,
     StoredFile,
     UploadedFile,
@@ -348,7 +350,7 @@ class Emulator:
         return self.state.pings
 
     @property
-    def calls(self) -> list[Any]:
+    def calls(self) -> list[RestCall]:
         return self.state.calls
 
     @property
@@ -356,7 +358,7 @@ class Emulator:
         return self.state.identifies
 
     @property
-    def heartbeats(self) -> list[Any]:
+    def heartbeats(self) -> list[Heartbeat]:
         return self.state.heartbeats
 
     @property
@@ -396,8 +398,8 @@ class Emulator:
             raise TimeoutError(f'timed out after {timeout}s waiting for {what}; last REST calls: {recent}') from None
 
     async def wait_for_call(
-        self, method: str, path_regex: str, predicate: Optional[Callable[[Any], bool]] = None, timeout: float = 10.0
-    ) -> Any:
+        self, method: str, path_regex: str, predicate: Optional[Callable[[RestCall], bool]] = None, timeout: float = 10.0
+    ) -> RestCall:
         """The oldest completed, not yet claimed RestCall whose path fully matches ``path_regex``; claims it.
 
         Paths are below /api/v10 (e.g. r'/channels/\\d+/messages'). Claiming makes repeated waits
@@ -405,7 +407,7 @@ class Emulator:
         """
         pattern = re.compile(path_regex)
 
-        def find() -> Any:
+        def find() -> Optional[RestCall]:
             for call in self.state.calls:
                 if (
                     not call.claimed
