@@ -77,14 +77,15 @@ def render_answer(answer: Answer, prompts: Prompts) -> Reply:
         embed = discord.Embed(title=shorten(clean(head.title or head.label), TITLE_LIMIT),
                               url=head.url or None, colour=COLOUR)
         footer = shorten(f"{attribution(head)} · id {article_id}", FOOTER_LIMIT)
+        more = f"\n*(more: /source {clean(article_id)})*"  # ids run to 120 characters: budget it
         room = min(DESCRIPTION_LIMIT, budget - len(embed.title or "") - len(footer))
+        if room < 80 + len(more):
+            reply.trimmed.append(article_id)
+            break
         description = "\n\n".join(_quote_block(q) for q in quotes)
         if len(description) > room:
             reply.trimmed.append(article_id)
-            description = shorten(description, max(room, 0) - 40) + f"\n*(more: /source {clean(article_id)})*"
-        if room < 80:
-            reply.trimmed.append(article_id)
-            break
+            description = shorten(description, room - len(more)) + more
         embed.description = description
         embed.set_footer(text=footer)
         budget -= len(embed)
