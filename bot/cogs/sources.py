@@ -13,12 +13,13 @@ from bot.cogs.ask import outlet_autocomplete
 from bot.render import COLOUR, render_source, render_sources_page, render_text, shorten
 from index import __version__
 from index.errors import UnknownArticle
-from index.models import ArticleSummary
+from index.models import Article, ArticleSummary
 
 if TYPE_CHECKING:
     from bot.app import NewsdeskBot
 
 PER_PAGE = 10
+CHOICE_LIMIT = 100
 
 
 class SourcesPager(discord.ui.View):
@@ -91,7 +92,7 @@ class SourcesCog(commands.Cog):
     async def source(self, interaction: discord.Interaction, article: str) -> None:
         """Show one article: its metadata and opening lines."""
         try:
-            found, summary = await self._run(self.bot.desk.source, article)
+            found, summary = await self._run(self._find, article)
         except UnknownArticle:
             await interaction.response.send_message(
                 "No such article; pick one from the suggestions or run /sources.", ephemeral=True)
@@ -99,13 +100,25 @@ class SourcesCog(commands.Cog):
         await interaction.response.send_message(embed=render_source(summary, found.text),
                                                 allowed_mentions=discord.AllowedMentions.none())
 
+    def _find(self, article: str) -> tuple[Article, ArticleSummary]:
+        """An id, or its first 100 characters: Discord cuts choice values there, ids run to 120."""
+        try:
+            return self.bot.desk.source(article)
+        except UnknownArticle:
+            if len(article) < CHOICE_LIMIT:
+                raise
+            matches = [s.article_id for s in self.bot.desk.sources() if s.article_id.startswith(article)]
+            if len(matches) != 1:
+                raise
+            return self.bot.desk.source(matches[0])
+
     @source.autocomplete("article")
     async def article_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         items: list[ArticleSummary] = await self._run(self.bot.desk.sources)
         wanted = current.lower()
         matches = [s for s in items if wanted in s.label.lower() or wanted in s.article_id.lower()]
         return [app_commands.Choice(name=shorten(f"{s.label} ({s.outlet or 'unknown outlet'})", 100),
-                                    value=s.article_id[:100]) for s in matches[:25]]
+                                    value=s.article_id[:CHOICE_LIMIT]) for s in matches[:25]]
 
     @app_commands.command(name="status")
     async def status(self, interaction: discord.Interaction) -> None:
