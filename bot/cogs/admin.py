@@ -18,7 +18,7 @@ from bot.checks import is_moderator
 from bot.render import render_text, shorten
 from index.errors import NewsdeskError
 from index.ingest import SUFFIXES, read_articles
-from index.models import IndexReport
+from index.models import Article, IndexReport, Rejection
 from index.terminal import format_report
 
 if TYPE_CHECKING:
@@ -120,12 +120,11 @@ class AdminCog(commands.Cog):
         async with self.bot.reindexing:
             await interaction.response.defer(thinking=True)
             data = await file.read()
-            articles, rejections = await asyncio.to_thread(_validate, name, data, settings.max_file_bytes)
-            if rejections or not articles:
-                reason = rejections[0].reason if rejections else "no article found"
-                await interaction.followup.send(render_text(f"Refused `{name}`: {reason}."))
-                return
             target = _free_path(settings.articles_path, name)
+            articles, problem = await asyncio.to_thread(self._check_upload, target.name, data)
+            if problem:
+                await interaction.followup.send(render_text(f"Refused `{name}`: {problem}."))
+                return
             target.parent.mkdir(parents=True, exist_ok=True)
             await asyncio.to_thread(target.write_bytes, data)
             log.info("user %s added %s", interaction.user.id, target.name)
@@ -136,8 +135,23 @@ class AdminCog(commands.Cog):
             titles = ", ".join(f"{a.label} ({a.id})" for a in articles[:5])
             await interaction.followup.send(render_text(f"Added {len(articles)} article(s): {titles}"))
 
+    def _check_upload(self, name: str, data: bytes) -> tuple[list[Article], str | None]:
+        """Parsed under the name it will be saved as (ids come from it). An id or a text already indexed
+        is refused: the re-index would keep one of the two, possibly the upload in place of the old one."""
+        articles, rejections = _validate(name, data, self.bot.settings.max_file_bytes)
+        if rejections or not articles:
+            return [], rejections[0].reason if rejections else "no article found"
+        indexed = [a for a, _ in self.bot.desk.generation().articles()]
+        ids, texts = {a.id for a in indexed}, {a.text_hash: a.id for a in indexed}
+        for article in articles:
+            if article.id in ids:
+                return [], f"id {article.id!r} is already indexed; rename the file or give the article another id"
+            if article.text_hash in texts:
+                return [], f"the same text is already indexed as {texts[article.text_hash]!r}"
+        return articles, None
 
-def _validate(name: str, data: bytes, max_bytes: int) -> tuple[list, list]:
+
+def _validate(name: str, data: bytes, max_bytes: int) -> tuple[list[Article], list[Rejection]]:
     """Parse the upload in a private folder before it can reach the articles directory."""
     folder = Path(tempfile.mkdtemp(prefix="newsdesk-upload-"))
     try:
