@@ -77,8 +77,10 @@ class AskCog(commands.Cog):
         if settings.discord_channels and channel_id not in settings.discord_channels \
                 and message.channel.id not in settings.discord_channels:
             return None
-        mentioned = me in message.mentions
-        text = re.sub(rf"<@!?{me.id}>", " ", message.content).strip()
+        # A reply to the bot pings it (message.mentions) without naming it; only a mention written in
+        # the message makes it a question, so "thanks!" under an answer is not answered.
+        text, mentioned = re.subn(rf"<@!?{me.id}>", " ", message.content)
+        text = text.strip()
         if mentioned:
             return text
         if channel_id in settings.discord_qa_channels and text.endswith("?"):
@@ -96,30 +98,49 @@ class AskCog(commands.Cog):
         question = self._question_in(message)
         if question is None:
             return
+        try:  # a question that cannot be asked costs no cooldown and opens no thread
+            question = clean_question(question, self.bot.settings.max_question_chars)
+        except BadQuestion as exc:
+            await self._explain(message, exc)
+            return
         wait = self.cooldown.retry_after(message.author.id)
         if wait:
             await message.reply(f"Please wait {wait:.0f} s before asking again.", mention_author=False,
                                 allowed_mentions=NONE, delete_after=min(wait, 30))
             return
-        target: discord.abc.Messageable = message.channel
-        if self.bot.settings.discord_answer_in_thread and isinstance(message.channel, discord.TextChannel):
-            target = await message.create_thread(name=shorten(question or "Question", 100))
         try:
-            async with target.typing():
-                answer = await self.bot.answer(question)
-        except NewsdeskError as exc:
-            await message.reply(render_text(f"{exc}"[:1].upper() + f"{exc}"[1:]), mention_author=False,
-                                allowed_mentions=NONE)
-            return
+            await self._answer_message(message, question)
         except Exception:
             log.exception("answering message %s failed", message.id)
             await message.reply("Sorry, something went wrong while answering. The error has been logged.",
                                 mention_author=False, allowed_mentions=NONE)
+
+    @staticmethod
+    async def _explain(message: discord.Message, error: NewsdeskError) -> None:
+        text = str(error)
+        await message.reply(render_text(text[:1].upper() + text[1:]), mention_author=False, allowed_mentions=NONE)
+
+    async def _answer_message(self, message: discord.Message, question: str) -> None:
+        try:
+            target = await self._answer_target(message, question)
+            async with target.typing():
+                answer = await self.bot.answer(question)
+        except NewsdeskError as exc:
+            await self._explain(message, exc)
             return
         if target is message.channel:
             await self._send_answer(answer, lambda **kw: message.reply(mention_author=False, **kw))
         else:
             await self._send_answer(answer, target.send)
+
+    async def _answer_target(self, message: discord.Message, question: str) -> discord.abc.Messageable:
+        """A new thread on the question when so configured and possible, else the question's channel."""
+        if self.bot.settings.discord_answer_in_thread and isinstance(message.channel, discord.TextChannel):
+            try:
+                return await message.create_thread(name=shorten(question, 100))
+            except discord.HTTPException as exc:  # e.g. no Create Public Threads permission
+                log.warning("no thread for message %s (%s); answering in the channel", message.id, exc)
+        return message.channel
 
     @app_commands.command(name="ask")
     @app_commands.describe(question="What do you want to know?", outlet="Only this outlet",
