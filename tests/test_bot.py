@@ -197,6 +197,12 @@ def test_mention_is_answered_with_verbatim_quotes_and_votes(library: Newsdesk, t
                 handle = await emu.send_component(int(reply["id"]), vote["👍"], user=emu.alice)
                 response = await handle
                 summary = bot.feedback.summary()
+                await emu.send_user_message(emu.channel_id, emu.alice, "thanks!", reply_to=int(reply["id"]))
+                empty = await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}>")
+                explained = await emu.wait_for_message(emu.channel_id, lambda m: replies_to(m, empty), timeout=10)
+                await asyncio.sleep(0.5)
+            assert replies_to(explained, empty) and "ask a question in words" in explained["content"].lower()
+            assert [s.source for s in emu.state.sent] == ["channel", "interaction_response", "channel"]
             assert response.type == 4 and response.data["flags"] & EPHEMERAL
             assert "vote is recorded" in response.data["content"]
             assert (summary.answers, summary.up, summary.down) == (1, 1, 0)
@@ -522,6 +528,9 @@ def test_unexpected_errors_are_logged_and_apologised_for(library: Newsdesk, tmp_
     async def scenario() -> None:
         async with emulator() as emu:
             async with live(emu, library, tmp_path / "fb.sqlite"):
+                emu.fail_next("POST", r"/channels/\d+/messages", status=403)
+                unsent = await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")
+                failed_send = await emu.wait_for_message(emu.channel_id, lambda m: replies_to(m, unsent), timeout=30)
                 monkeypatch.setattr(library, "status", broken)
                 monkeypatch.setattr(library, "ask", broken)
                 status = await emu.send_command("status")
@@ -531,7 +540,10 @@ def test_unexpected_errors_are_logged_and_apologised_for(library: Newsdesk, tmp_
                 await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")
                 failed_mention = await emu.wait_for_message(emu.channel_id, timeout=30)
             assert failed_status.data["flags"] & EPHEMERAL
-            for shown in (failed_status.data["content"], failed_ask["content"], failed_mention["content"]):
+            assert f"answering message {unsent['id']} failed" in caplog.text
+            shown_texts = (failed_send["content"], failed_status.data["content"], failed_ask["content"],
+                           failed_mention["content"])
+            for shown in shown_texts:
                 assert shown.startswith("Sorry, something went wrong")
                 assert secret not in shown and "Traceback" not in shown and "RuntimeError" not in shown
             for handle in (status, ask):
@@ -550,8 +562,17 @@ def test_answers_in_a_thread_and_spaces_out_questions(library: Newsdesk, tmp_pat
                 question = await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")
                 answer = await emu.wait_for_message(int(question["id"]), timeout=30)
                 again = await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")
-                wait = await emu.wait_for_message(emu.channel_id, timeout=10)
+                wait = await emu.wait_for_message(emu.channel_id, lambda m: replies_to(m, again), timeout=10)
                 slash = await (await emu.send_command("ask", {"question": G8}, user=emu.alice))
+                empty = await emu.send_user_message(emu.channel_id, emu.owner, f"<@{emu.application_id}>  ")
+                explained = await emu.wait_for_message(emu.channel_id, lambda m: replies_to(m, empty), timeout=10)
+                emu.fail_next("POST", r"/channels/\d+/messages/\d+/threads", status=403)
+                inline = await emu.send_user_message(emu.channel_id, emu.owner, f"<@{emu.application_id}> {G8}")
+                answered_inline = await emu.wait_for_message(emu.channel_id, lambda m: replies_to(m, inline),
+                                                             timeout=30)
+            assert replies_to(explained, empty) and "ask a question in words" in explained["content"].lower()
+            assert replies_to(answered_inline, inline) and CRIMEA in answered_inline["embeds"][0]["description"]
+            assert list(emu.state.threads) == [int(question["id"])]
             thread = emu.state.threads[int(question["id"])]
             assert thread["name"] == G8 and CRIMEA in answer["embeds"][0]["description"]
             assert replies_to(wait, again) and wait["content"].startswith("Please wait")
