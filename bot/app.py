@@ -67,11 +67,17 @@ class NewsdeskBot(commands.Bot):
 
     async def on_app_command_error(self, interaction: discord.Interaction,
                                    error: app_commands.AppCommandError) -> None:
-        """The user gets a short apology; the log gets the interaction id and the traceback."""
-        original = getattr(error, "original", error)
-        log.error("command failed (interaction %s): %r", interaction.id, original, exc_info=original)
-        message = "Sorry, something went wrong while answering. The error has been logged."
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.send_message(message, ephemeral=True)
+        await apologise(interaction, getattr(error, "original", error))
+
+
+APOLOGY = "Sorry, something went wrong while answering. The error has been logged."
+
+
+async def apologise(interaction: discord.Interaction, error: BaseException) -> None:
+    """For commands and buttons alike: the user gets a short apology, the log the interaction id and
+    the traceback (discord.py would log buttons' errors without an id, and leave 'interaction failed')."""
+    log.error("interaction %s failed: %r", interaction.id, error, exc_info=error)
+    if interaction.response.is_done():
+        await interaction.followup.send(APOLOGY, ephemeral=True)
+    else:
+        await interaction.response.send_message(APOLOGY, ephemeral=True)

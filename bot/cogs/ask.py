@@ -5,20 +5,18 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app import APOLOGY, NewsdeskBot, apologise
 from bot.checks import Cooldown
 from bot.render import render_answer, render_text, shorten
 from index.errors import BadQuestion, NewsdeskError
 from index.models import Answer
 from index.service import clean_question
-
-if TYPE_CHECKING:
-    from bot.app import NewsdeskBot
 
 log = logging.getLogger("newsdesk.bot.ask")
 NONE = discord.AllowedMentions.none()
@@ -41,7 +39,11 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
 
     async def callback(self, interaction: discord.Interaction) -> None:
         bot: NewsdeskBot = interaction.client  # type: ignore[assignment]
-        stored = bot.feedback.vote(self.answer_id, interaction.user.id, self.vote == "up")
+        try:
+            stored = bot.feedback.vote(self.answer_id, interaction.user.id, self.vote == "up")
+        except Exception as exc:
+            await apologise(interaction, exc)
+            return
         text = "Thanks, your vote is recorded." if stored else "That answer is too old to vote on."
         await interaction.response.send_message(text, ephemeral=True)
 
@@ -112,8 +114,7 @@ class AskCog(commands.Cog):
             await self._answer_message(message, question)
         except Exception:
             log.exception("answering message %s failed", message.id)
-            await message.reply("Sorry, something went wrong while answering. The error has been logged.",
-                                mention_author=False, allowed_mentions=NONE)
+            await message.reply(APOLOGY, mention_author=False, allowed_mentions=NONE)
 
     @staticmethod
     async def _explain(message: discord.Message, error: NewsdeskError) -> None:

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app import NewsdeskBot, apologise
 from bot.cogs.ask import outlet_autocomplete
 from bot.render import COLOUR, render_source, render_sources_page, render_text, shorten
 from index import __version__
 from index.errors import UnknownArticle
 from index.models import Article, ArticleSummary
-
-if TYPE_CHECKING:
-    from bot.app import NewsdeskBot
 
 PER_PAGE = 10
 CHOICE_LIMIT = 100
@@ -45,6 +43,10 @@ class SourcesPager(discord.ui.View):
                 "Only the person who ran /sources can turn its pages; run /sources yourself.", ephemeral=True)
             return False
         return True
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception,
+                       item: discord.ui.Item[Any]) -> None:
+        await apologise(interaction, error)
 
     async def _turn(self, interaction: discord.Interaction, step: int) -> None:
         self.page = min(max(self.page + step, 0), self.pages - 1)
