@@ -40,6 +40,7 @@ TUNGSTEN = "What is the boiling point of tungsten?"
 EPHEMERAL = discord.MessageFlags(ephemeral=True).value
 MANAGE_GUILD = str(discord.Permissions(manage_guild=True).value)
 COMMANDS = {"ask", "sources", "source", "status", "help", "reindex", "add-article"}
+SECRET = "disk on fire at /srv/private/index.sqlite"
 
 
 @pytest.fixture(autouse=True)
@@ -121,6 +122,20 @@ def replies_to(message: dict[str, Any], question: dict[str, Any]) -> bool:
     return str((message.get("message_reference") or {}).get("message_id")) == str(question["id"])
 
 
+def broken(*args: object, **kwargs: object) -> Any:
+    raise RuntimeError(SECRET)
+
+
+def assert_apologised(handle: InteractionHandle, caplog: pytest.LogCaptureFixture) -> None:
+    """A short ephemeral apology for the user, the interaction id and the traceback in the log."""
+    response = handle.record.ack
+    assert response is not None and response.data["flags"] & EPHEMERAL
+    assert response.data["content"].startswith("Sorry, something went wrong")
+    assert SECRET not in response.data["content"] and "Traceback" not in response.data["content"]
+    logged = [r for r in caplog.records if f"interaction {handle.id}" in r.getMessage()]
+    assert logged and logged[0].levelno == logging.ERROR and logged[0].exc_info
+
+
 def no_token_anywhere(emu: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     assert TOKEN not in caplog.text
     assert not any(TOKEN in repr(call.json) for call in emu.calls)
@@ -180,7 +195,9 @@ def test_run_without_a_token_refuses_in_one_line(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------- questions
 
 
-def test_mention_is_answered_with_verbatim_quotes_and_votes(library: Newsdesk, tmp_path: Path) -> None:
+def test_mention_is_answered_with_verbatim_quotes_and_votes(library: Newsdesk, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            caplog: pytest.LogCaptureFixture) -> None:
     answer = library.ask(G8)
     assert any(CRIMEA in q.text for q in answer.quotes)
 
@@ -197,12 +214,17 @@ def test_mention_is_answered_with_verbatim_quotes_and_votes(library: Newsdesk, t
                 handle = await emu.send_component(int(reply["id"]), vote["👍"], user=emu.alice)
                 response = await handle
                 summary = bot.feedback.summary()
+                monkeypatch.setattr(bot.feedback, "vote", broken)
+                failed_vote = await emu.send_component(int(reply["id"]), vote["👎"], user=emu.alice)
+                await failed_vote
                 await emu.send_user_message(emu.channel_id, emu.alice, "thanks!", reply_to=int(reply["id"]))
                 empty = await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}>")
                 explained = await emu.wait_for_message(emu.channel_id, lambda m: replies_to(m, empty), timeout=10)
                 await asyncio.sleep(0.5)
             assert replies_to(explained, empty) and "ask a question in words" in explained["content"].lower()
-            assert [s.source for s in emu.state.sent] == ["channel", "interaction_response", "channel"]
+            assert [s.source for s in emu.state.sent] == ["channel", "interaction_response", "interaction_response",
+                                                          "channel"]
+            assert_apologised(failed_vote, caplog)
             assert response.type == 4 and response.data["flags"] & EPHEMERAL
             assert "vote is recorded" in response.data["content"]
             assert (summary.answers, summary.up, summary.down) == (1, 1, 0)
@@ -238,6 +260,7 @@ def test_ask_defers_then_answers_and_explains_bad_questions(library: Newsdesk, t
                 deferred = await handle
                 reply = (await handle.wait_followups(1, timeout=30))[0]
                 blank = await (await emu.send_command("ask", {"question": "   "}))
+                undated = await (await emu.send_command("ask", {"question": G8, "since": "June 2020"}))
                 off_topic = await emu.send_command("ask", {"question": TUNGSTEN})
                 await off_topic
                 refusal = (await off_topic.wait_followups(1, timeout=30))[0]
@@ -248,6 +271,7 @@ def test_ask_defers_then_answers_and_explains_bad_questions(library: Newsdesk, t
             assert blank.type == 4 and blank.data["flags"] & EPHEMERAL
             assert "ask a question in words" in blank.data["content"].lower()
             assert "Traceback" not in blank.data["content"]
+            assert undated.data["flags"] & EPHEMERAL and "since must be a date like" in undated.data["content"]
             assert "doesn't answer" in refusal["content"] and refusal["embeds"] == []
             assert emu.violations == [] and emu.pings == []
 
@@ -261,7 +285,8 @@ def footer(message: dict[str, Any]) -> str:
     return message["embeds"][0]["footer"]["text"]
 
 
-def test_sources_pages_turn_only_for_the_invoker(library: Newsdesk, tmp_path: Path) -> None:
+def test_sources_pages_turn_only_for_the_invoker(library: Newsdesk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> None:
         async with emulator() as emu:
             async with live(emu, library, tmp_path / "fb.sqlite"):
@@ -280,12 +305,16 @@ def test_sources_pages_turn_only_for_the_invoker(library: Newsdesk, tmp_path: Pa
                 outlets = (await (await emu.send_autocomplete("sources", {"outlet": "wire"}, "outlet"))).data
                 wire = await emu.send_command("sources", {"outlet": "Test Wire", "page": 3})
                 await wire
+                monkeypatch.setattr("bot.cogs.sources.render_sources_page", broken)
+                failed_turn = await emu.send_component(int(message["id"]), turn["Next ▶"], user=emu.alice)
+                await failed_turn
             assert turned.type == 7
             assert refused.type == 4 and refused.data["flags"] & EPHEMERAL
             assert "Only the person who ran /sources" in refused.data["content"]
             assert footer(emu.messages[int(message["id"])]).endswith("page 2/4")
             assert [c["value"] for c in outlets["choices"]] == ["Test Wire"]
             assert footer(wire.original).endswith("page 3/3")
+            assert_apologised(failed_turn, caplog)
             assert "Harbour brief 00" in wire.original["embeds"][0]["description"]  # newest first
             assert emu.violations == [] and emu.pings == []
 
@@ -337,14 +366,16 @@ def test_reindex_is_for_moderators_and_keeps_the_gateway_beating(make_desk: Call
 
     async def scenario() -> None:
         async with emulator(heartbeat_interval_ms=int(interval * 1000)) as emu:
-            async with live(emu, desk, tmp_path / "fb.sqlite"):
+            editor = emu.add_user("editor")
+            emu.add_member_sync(emu.guild_id, editor, roles=[int(emu.add_role_sync(emu.guild_id, "Editors")["id"])])
+            async with live(emu, desk, tmp_path / "fb.sqlite", discord_moderator_role="Editors"):
                 refused = await (await emu.send_command("reindex", user=emu.alice, bypass_permissions=True))
                 assert desk.store.current_name() == generation and len(desk.sources()) == 2
                 began = time.monotonic()
                 handle = await emu.send_command("reindex", user=emu.owner)
                 deferred = await handle
                 await handle.wait_original(lambda m: m["content"] != "Re-indexing: starting…", timeout=30)
-                second = await (await emu.send_command("reindex", user=emu.owner))
+                second = await (await emu.send_command("reindex", user=editor, bypass_permissions=True))
                 question = await emu.send_command("ask", {"question": G8})
                 final = await handle.wait_original(lambda m: m["content"].startswith("Re-index finished"),
                                                    timeout=120)
@@ -386,7 +417,9 @@ def test_add_article_saves_safely_indexes_and_answers(make_desk: Callable[..., N
 
     async def scenario() -> None:
         async with emulator() as emu:
-            async with live(emu, desk, tmp_path / "fb.sqlite"):
+            async with live(emu, desk, tmp_path / "fb.sqlite", max_file_bytes=2000):
+                too_big = await add(emu, "big.md", LIGHTHOUSE.encode() * 10)
+                picture = await add(emu, "photo.png", b"\x89PNG")
                 added = await add(emu, "lighthouse.md", LIGHTHOUSE.encode())
                 done = (await added.wait_followups(2, timeout=60))[-1]
                 ask = await emu.send_command("ask", {"question": "Who kept the Skerry Point lighthouse?"})
@@ -400,6 +433,10 @@ def test_add_article_saves_safely_indexes_and_answers(make_desk: Callable[..., N
                 taken = (await clash.wait_followups(1, timeout=30))[-1]
                 copy = await add(emu, "copy.md", LIGHTHOUSE.encode())
                 same = (await copy.wait_followups(1, timeout=30))[-1]
+            for refused in (too_big.record.ack, picture.record.ack):
+                assert refused and refused.type == 4 and refused.data["flags"] & EPHEMERAL
+            assert "the limit is 2,000" in too_big.record.ack.data["content"]
+            assert "`photo.png` is not an accepted type" in picture.record.ack.data["content"]
             assert "Added 1 article(s): Skerry Point keeper retires (lighthouse)" in done["content"]
             assert "Margaret Olsen, the last keeper of the Skerry" in answer["embeds"][0]["description"]
             assert "Added 1 article(s): Evil Point keeper retires (lighthouse-1)" in renamed["content"]
@@ -520,11 +557,6 @@ def test_the_longest_answers_fit_discord_limits(library: Newsdesk, tmp_path: Pat
 def test_unexpected_errors_are_logged_and_apologised_for(library: Newsdesk, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          caplog: pytest.LogCaptureFixture) -> None:
-    secret = "disk on fire at /srv/private/index.sqlite"
-
-    def broken(*args: object) -> Any:
-        raise RuntimeError(secret)
-
     async def scenario() -> None:
         async with emulator() as emu:
             async with live(emu, library, tmp_path / "fb.sqlite"):
@@ -545,10 +577,9 @@ def test_unexpected_errors_are_logged_and_apologised_for(library: Newsdesk, tmp_
                            failed_mention["content"])
             for shown in shown_texts:
                 assert shown.startswith("Sorry, something went wrong")
-                assert secret not in shown and "Traceback" not in shown and "RuntimeError" not in shown
-            for handle in (status, ask):
-                logged = [r for r in caplog.records if f"interaction {handle.id}" in r.getMessage()]
-                assert logged and logged[0].levelno == logging.ERROR and logged[0].exc_info
+                assert SECRET not in shown and "Traceback" not in shown and "RuntimeError" not in shown
+            assert_apologised(status, caplog)
+            assert [r.exc_info for r in caplog.records if f"interaction {ask.id}" in r.getMessage()]
             assert emu.violations == [] and emu.pings == []
 
     run(scenario)
