@@ -44,11 +44,18 @@ def run() -> None:
     status = desk.status()
     log.warning("index %s: %d articles, %d chunks; starting the bot", status.generation, status.articles,
                 status.chunks)
-    bot = build_bot(settings, desk)
+    serve(build_bot(settings, desk), token)
+
+
+def serve(bot: NewsdeskBot, token: str) -> None:
+    """Run until stopped; what Discord refuses at connect time becomes one line saying what to change."""
     try:
         bot.run(token, log_handler=None)
     except discord.LoginFailure as exc:
         raise ConfigError("Discord refused the token; check NEWSDESK_DISCORD_TOKEN") from exc
+    except discord.PrivilegedIntentsRequired as exc:
+        raise ConfigError("Q&A channels need the Message Content intent: switch it on in the Discord Developer "
+                          "Portal (Bot > Privileged Gateway Intents), or unset NEWSDESK_DISCORD_QA_CHANNELS") from exc
 
 
 @app.command()
