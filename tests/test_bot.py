@@ -26,6 +26,7 @@ from bot.app import NewsdeskBot
 from discord_emulator import emulator, loopback_only, rules, running_client
 from discord_emulator.server import Emulator, InteractionHandle
 from index.config import load_settings
+from index.errors import ConfigError
 from index.embed import SentenceTransformerEmbedder
 from index.feedback import FeedbackStore
 from index.models import Answer, Quote
@@ -190,6 +191,23 @@ def test_run_without_a_token_refuses_in_one_line(tmp_path: Path) -> None:
         "error: no Discord token: set NEWSDESK_DISCORD_TOKEN in the environment or .env "
         "(see README, 'Running on Discord')"]
     assert not (tmp_path / "data").exists()
+
+
+def test_refusals_at_connect_time_say_what_to_change(library: Newsdesk, tmp_path: Path) -> None:
+    """`newsdesk run`'s last step, in a thread with its own event loop as from a shell."""
+    from bot import cli
+
+    def bot(**settings: Any) -> NewsdeskBot:
+        return NewsdeskBot(library, library.settings.model_copy(update=settings), FeedbackStore(tmp_path / "fb"))
+
+    async def scenario() -> None:
+        async with emulator(token=TOKEN, privileged_intents=0) as emu:
+            with pytest.raises(ConfigError, match="Discord refused the token"):
+                await asyncio.to_thread(cli.serve, bot(), "not-the-token")
+            with pytest.raises(ConfigError, match="unset NEWSDESK_DISCORD_QA_CHANNELS"):
+                await asyncio.to_thread(cli.serve, bot(discord_qa_channels=[emu.channel_id]), TOKEN)
+
+    run(scenario)
 
 
 # ---------------------------------------------------------------------------------------- questions
