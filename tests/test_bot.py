@@ -22,12 +22,13 @@ import discord
 import pytest
 from pydantic import SecretStr
 
+from bot import cli
 from bot.app import NewsdeskBot
 from discord_emulator import emulator, loopback_only, rules, running_client
 from discord_emulator.server import Emulator, InteractionHandle
 from index.config import load_settings
-from index.errors import ConfigError
 from index.embed import SentenceTransformerEmbedder
+from index.errors import ConfigError
 from index.feedback import FeedbackStore
 from index.models import Answer, Quote
 from index.service import Newsdesk
@@ -171,6 +172,7 @@ def test_identify_intents_mode_and_sync(library: Newsdesk, tmp_path: Path,
         assert set(stored) == COMMANDS
         for name in ("reindex", "add-article"):
             assert stored[name]["default_member_permissions"] == MANAGE_GUILD
+            assert stored[name]["contexts"] == [0] or stored[name]["dm_permission"] is False  # servers only
         for name in COMMANDS - {"reindex", "add-article"}:
             assert stored[name]["default_member_permissions"] is None
         fields = {f["name"]: f["value"] for f in status["embeds"][0]["fields"]}
@@ -195,7 +197,6 @@ def test_run_without_a_token_refuses_in_one_line(tmp_path: Path) -> None:
 
 def test_refusals_at_connect_time_say_what_to_change(library: Newsdesk, tmp_path: Path) -> None:
     """`newsdesk run`'s last step, in a thread with its own event loop as from a shell."""
-    from bot import cli
 
     def bot(**settings: Any) -> NewsdeskBot:
         return NewsdeskBot(library, library.settings.model_copy(update=settings), FeedbackStore(tmp_path / "fb"))
@@ -634,8 +635,6 @@ def test_answers_in_a_thread_and_spaces_out_questions(library: Newsdesk, tmp_pat
 def test_sync_command_registers_the_commands_for_one_guild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                            caplog: pytest.LogCaptureFixture) -> None:
     """`newsdesk sync --guild ID` as run from a shell, in a thread with its own event loop."""
-    from bot import cli
-
     monkeypatch.setenv("NEWSDESK_DISCORD_TOKEN", TOKEN)
     monkeypatch.setenv("NEWSDESK_DATA_DIR", str(tmp_path / "data"))
     caplog.set_level(logging.DEBUG)
