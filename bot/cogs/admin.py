@@ -73,8 +73,9 @@ class AdminCog(commands.Cog):
         await keep_editing(job)
         try:
             report = await job
-        except NewsdeskError as exc:
-            await message.edit(content=render_text(f"Re-index failed: {exc}"))
+        except Exception as exc:  # the status message must not stay at its last stage
+            reason = exc if isinstance(exc, NewsdeskError) else "unexpected error (logged)"
+            await message.edit(content=render_text(f"Re-index failed: {reason}"))
             raise
         await message.edit(content=report_text(report))
         return report
