@@ -590,6 +590,12 @@ def test_unexpected_errors_are_logged_and_apologised_for(library: Newsdesk, tmp_
                 failed_ask = (await ask.wait_followups(1, timeout=30))[0]
                 await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")
                 failed_mention = await emu.wait_for_message(emu.channel_id, timeout=30)
+                with library.store.lock():  # e.g. `newsdesk index` running in a shell
+                    busy = await emu.send_command("reindex", user=emu.owner)
+                    await busy.wait_original(lambda m: m["content"].startswith("Re-index failed"), timeout=30)
+                monkeypatch.setattr(library, "reindex", broken)
+                crashed = await emu.send_command("reindex", user=emu.owner)
+                apology = (await crashed.wait_followups(2, timeout=30))[-1]
             assert failed_status.data["flags"] & EPHEMERAL
             assert f"answering message {unsent['id']} failed" in caplog.text
             shown_texts = (failed_send["content"], failed_status.data["content"], failed_ask["content"],
@@ -598,6 +604,11 @@ def test_unexpected_errors_are_logged_and_apologised_for(library: Newsdesk, tmp_
                 assert shown.startswith("Sorry, something went wrong")
                 assert SECRET not in shown and "Traceback" not in shown and "RuntimeError" not in shown
             assert_apologised(status, caplog)
+            assert "Re-index failed: a re-index is already running" in busy.original["content"]
+            assert len(busy.followups) == 1
+            assert crashed.original["content"] == "Re-index failed: unexpected error (logged)"
+            assert apology["content"].startswith("Sorry, something went wrong") and SECRET not in apology["content"]
+            assert [r.exc_info for r in caplog.records if f"interaction {crashed.id}" in r.getMessage()]
             assert [r.exc_info for r in caplog.records if f"interaction {ask.id}" in r.getMessage()]
             assert emu.violations == [] and emu.pings == []
 
