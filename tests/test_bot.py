@@ -517,7 +517,7 @@ def test_mentions_in_articles_and_questions_never_ping(make_desk: Callable[..., 
     run(scenario)
 
 
-def test_rate_limited_sends_are_retried(library: Newsdesk, tmp_path: Path) -> None:
+def test_rate_limits_and_gateway_drops_are_survived(library: Newsdesk, tmp_path: Path) -> None:
     async def scenario() -> None:
         async with emulator() as emu:
             async with live(emu, library, tmp_path / "fb.sqlite"):
@@ -528,9 +528,14 @@ def test_rate_limited_sends_are_retried(library: Newsdesk, tmp_path: Path) -> No
                 emu.fail_next("POST", webhook, status=429, retry_after=0.3)
                 handle = await emu.send_command("ask", {"question": G8})
                 followup = (await handle.wait_followups(1, timeout=30))[0]
+                await emu.drop_gateway()
+                missed = await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")
+                resumed = await emu.wait_for_message(emu.channel_id, lambda m: replies_to(m, missed), timeout=30)
             posts = [c.status for c in emu.calls if c.method == "POST" and c.route == "/channels/{channel_id}/messages"]
             hooks = [c.status for c in emu.calls if c.method == "POST" and re.fullmatch(webhook, c.path)]
-            assert posts == [429, 200] and hooks == [429, 200]
+            assert posts == [429, 200, 200] and hooks == [429, 200]
+            assert len(emu.identifies) == 1 and len(emu.state.resumes) == 1
+            assert CRIMEA in resumed["embeds"][0]["description"]
             assert CRIMEA in reply["embeds"][0]["description"] and CRIMEA in followup["embeds"][0]["description"]
             assert emu.violations == []
 
