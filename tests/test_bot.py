@@ -124,6 +124,11 @@ def replies_to(message: dict[str, Any], question: dict[str, Any]) -> bool:
     return str((message.get("message_reference") or {}).get("message_id")) == str(question["id"])
 
 
+def typing(emu: Emulator) -> list[int]:
+    """Channels the bot showed 'typing…' in: it does so as soon as it starts on a question."""
+    return [int(c.path.split("/")[2]) for c in emu.calls if c.method == "POST" and c.path.endswith("/typing")]
+
+
 def broken(*args: object, **kwargs: object) -> Any:
     raise RuntimeError(SECRET)
 
@@ -243,6 +248,7 @@ def test_mention_is_answered_with_verbatim_quotes_and_votes(library: Newsdesk, t
             assert replies_to(explained, empty) and "ask a question in words" in explained["content"].lower()
             assert [s.source for s in emu.state.sent] == ["channel", "interaction_response", "interaction_response",
                                                           "channel"]
+            assert typing(emu) == [emu.channel_id]  # "thanks!" was not even started on
             assert_apologised(failed_vote, caplog)
             assert response.type == 4 and response.data["flags"] & EPHEMERAL
             assert "vote is recorded" in response.data["content"]
@@ -263,7 +269,7 @@ def test_only_mentions_and_qa_channel_questions_are_answered(library: Newsdesk, 
                 answer = await emu.wait_for_message(timeout=30)
                 await asyncio.sleep(0.3)
             assert int(answer["channel_id"]) == qa and CRIMEA in answer["embeds"][0]["description"]
-            assert len(emu.state.sent) == 1
+            assert len(emu.state.sent) == 1 and typing(emu) == [qa]  # the others were not even started
             assert emu.violations == [] and emu.pings == []
 
     run(scenario)
