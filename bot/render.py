@@ -63,9 +63,9 @@ def render_answer(answer: Answer, prompts: Prompts) -> Reply:
     """One embed per article (title links to it), its quotes as block quotes, outlet and date below."""
     question = shorten(clean(answer.question), 300)
     if answer.abstained:
-        template = prompts.not_covered if answer.sources else prompts.no_sources
+        template = prompts.not_covered if answer.closest else prompts.no_sources
         lines = [template.safe_substitute(question=question)]
-        lines += [f"- {source_line(s)}" for s in answer.sources]
+        lines += [f"- {source_line(s)}" for s in answer.closest]
         return Reply(content=shorten("\n".join(lines), CONTENT_LIMIT))
     reply = Reply(content=shorten(prompts.answer_header.safe_substitute(question=question), CONTENT_LIMIT))
     groups: dict[str, list[Quote]] = {}

@@ -25,7 +25,7 @@ from index.terminal import format_answer, format_eval, format_report, format_sou
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Newsdesk: answers about the news coverage, quoted word for word.")
 out = Console(soft_wrap=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def open_desk() -> Newsdesk:

@@ -162,7 +162,7 @@ def _article(meta: dict[str, Any], text: str, default_id: str, source: str) -> A
         fields[name] = str(value).strip() or None if value is not None else None
     if fields["published"] is None and fields["url"]:
         fields["published"] = date_from_url(fields["url"])
-    article_id = _UNSAFE_ID.sub("-", str(meta.get("id") or default_id)).strip("-")[:120]
+    article_id = _UNSAFE_ID.sub("-", str(meta.get("id") or default_id)).strip("-")[:100]
     if not article_id:
         raise BadArticle("cannot derive an article id; add an 'id' field")
     try:
