@@ -16,6 +16,7 @@ import fcntl
 import os
 import shutil
 import sqlite3
+import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -121,13 +122,25 @@ def _chunk_from_row(row: sqlite3.Row) -> Chunk:
 
 
 class Generation:
-    """A loaded, read-only generation; safe to share between threads."""
+    """A loaded, read-only generation; safe to share between threads (one SQLite connection each)."""
 
     def __init__(self, path: Path, manifest: Manifest, vectors: faiss.Index) -> None:
         self.path = path
         self.manifest = manifest
         self.vectors = vectors
-        self._db = _connect(path / "meta.sqlite", readonly=True)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._db.execute("SELECT 1 FROM articles LIMIT 1")
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "db", None)
+        if connection is None:
+            connection = self._local.db = _connect(self.path / "meta.sqlite", readonly=True)
+            with self._connections_lock:
+                self._connections.append(connection)
+        return connection
 
     @property
     def name(self) -> str:
@@ -254,7 +267,10 @@ class Generation:
             raise IndexCorrupt(f"generation {self.name} is inconsistent: {'; '.join(problems)}")
 
     def close(self) -> None:
-        self._db.close()
+        with self._connections_lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
 
 
 class Store:

@@ -414,7 +414,7 @@ def test_reindex_is_for_moderators_and_keeps_the_gateway_beating(make_desk: Call
             status = [s.source for s in emu.state.sent if s.message_id == int(final["id"])]
             assert status[:2] == ["interaction_response", "deferred_fill"] and set(status[2:]) == {"edit"}
             assert second.data["flags"] & EPHEMERAL and "already running" in second.data["content"]
-            assert CRIMEA in meanwhile["embeds"][0]["description"]
+            assert meanwhile["embeds"] and CRIMEA in meanwhile["embeds"][0]["description"], meanwhile["content"]
             during = [b for b in emu.heartbeats if began <= b.at <= ended]
             assert ended - began > 3 * interval and len(during) >= 3
             assert all(b.gap < interval * 1.5 for b in emu.heartbeats[1:]), [round(b.gap, 2) for b in during]
