@@ -54,7 +54,7 @@ def test_realtimeqa_slice_is_verbatim_and_above_the_floor(tmp_path: Path, embedd
     run = run_eval(desk, [corpus], questions_file, [Mode.hybrid])
     table = run.modes[0]
     assert table.verbatim == 1.0
-    assert table.answer_in_quotes >= 0.45, table
+    assert table.answer_in_quotes >= 0.65, table  # measured 0.733 (docs/evaluation.md)
     again = run_eval(desk, [corpus], questions_file, [Mode.hybrid], limit=1)
     assert again.index.chunks_embedded == 0
 
