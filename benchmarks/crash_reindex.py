@@ -64,8 +64,9 @@ def main() -> None:
 
     rows = []
     rng = random.Random(3)
+    indexed_large = False
     for run in range(args.runs):
-        grow = run % 2 == 0
+        grow = not indexed_large
         source, target = (parked, articles) if grow else (articles, parked)
         for path in list(source.iterdir()):
             path.rename(target / path.name)
@@ -83,6 +84,7 @@ def main() -> None:
             generation = desk.generation()
             generation.verify()
             ids = {a.id for a, _ in generation.articles()}
+            indexed_large = ids == large
             answer = desk.ask("Why was Russia expelled from the G8?")
             corpus = "after" if ids == (large if grow else small) else "before" if ids == (small if grow else large) \
                 else "MIX"
