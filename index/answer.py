@@ -39,6 +39,7 @@ class AnswerConfig:
     max_sentences: int = 3
     threshold: float = 0.30
     per_article: int = 2
+    margin: float = 0.2
     sources: int = 10
     weights: Weights = Weights()
 
@@ -130,8 +131,10 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], config: A
     covered: set[tuple[str, int]] = set()
     seen_text: set[str] = set()
     used = 0
-    for candidate in sorted(candidates, key=lambda c: c.score, reverse=True):
-        if len(quotes) == config.max_quotes or candidate.score < config.threshold:
+    ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
+    floor = max(config.threshold, ranked[0].score - config.margin) if ranked else config.threshold
+    for candidate in ranked:
+        if len(quotes) == config.max_quotes or candidate.score < floor:
             break
         if (candidate.article_id, candidate.span.start) in covered:
             continue

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     max_quote_chars: int = Field(1500, ge=100, le=10_000, description="All quotes together.")
     max_excerpt_sentences: int = Field(3, ge=1, le=6)
     abstain_threshold: float = Field(0.30, ge=-1.0, le=1.0, description="Min. confidence to quote.")
+    quote_margin: float = Field(0.2, ge=0.0, le=2.0,
+                                description="Quotes scoring this far below the best are left out.")
     max_question_chars: int = Field(500, ge=10)
 
     discord_token: SecretStr | None = Field(None, description="Bot token; never logged.")

@@ -149,7 +149,8 @@ class Newsdesk:
         passages, ranking = retrieve(generation, cleaned, query_vector, where, config)
         answer = compose(cleaned, query_vector, passages, ranking, generation, self.embedder, AnswerConfig(
             max_quotes=k or s.max_quotes, max_chars=s.max_quote_chars,
-            max_sentences=s.max_excerpt_sentences, threshold=s.abstain_threshold))
+            max_sentences=s.max_excerpt_sentences, threshold=s.abstain_threshold,
+            margin=s.quote_margin))
         answer.elapsed_ms = round((time.perf_counter() - began) * 1000, 1)
         return answer
 
