@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.chunk import Span, sentence_spans
-from index.embed import Embedder
 from index.retrieve import content_terms
 from index.models import Answer, Article, Passage, Quote, SourceRef
 from index.store import Generation
@@ -62,7 +61,6 @@ def compose(
     passages: list[Passage],
     ranking: list[str],
     generation: Generation,
-    embedder: Embedder,
     config: AnswerConfig,
 ) -> Answer:
     """Score every sentence of the passages against the question; quote the best, fail closed.
@@ -70,8 +68,7 @@ def compose(
     `sources` lists the closest articles in retrieval order (shown when abstaining, scored by eval).
     """
     articles = generation.articles_by_id([*ranking[: config.sources], *(p.chunk.article_id for p in passages)])
-    candidates = _score_sentences(question, query_vector, passages, articles, generation, embedder,
-                                  config.weights)
+    candidates = _score_sentences(question, query_vector, passages, articles, generation, config.weights)
     confidence = max((c.score for c in candidates), default=0.0)
     closest = [source_ref(articles[i]) for i in ranking[: config.sources]]
     if confidence < config.threshold:
@@ -91,32 +88,33 @@ def _score_sentences(
     passages: list[Passage],
     articles: dict[str, Article],
     generation: Generation,
-    embedder: Embedder,
     weights: Weights,
 ) -> list[Candidate]:
     """A sentence scores by its own similarity and its passage's, so it must match and sit in context."""
     if not passages:
         return []
     passage_vectors = np.vstack([generation.vectors.reconstruct(p.chunk.id) for p in passages])
-    passage_scores = passage_vectors @ query_vector
-    seen: set[tuple[str, int, int]] = set()
-    spans: list[tuple[str, Span, float]] = []
-    for passage, passage_score in zip(passages, passage_scores, strict=True):
-        for span in sentence_spans(passage.chunk.text, offset=passage.chunk.start):
-            key = (passage.chunk.article_id, span.start, span.end)
-            if key not in seen:
-                seen.add(key)
-                spans.append((passage.chunk.article_id, span, float(passage_score)))
-    if not spans:
+    passage_scores = dict(zip((p.chunk.id for p in passages), passage_vectors @ query_vector, strict=True))
+    found = generation.sentences_within([p.chunk for p in passages])
+    if not found:
         return []
-    texts = [articles[a].text[s.start:s.end] for a, s, _ in spans]
-    sentence_scores = embedder.encode(texts) @ query_vector
+    best_passage: dict[tuple[str, int], float] = {}
+    for passage in passages:
+        for article_id, start, end, _ in found:
+            if article_id == passage.chunk.article_id and passage.chunk.start <= start and end <= passage.chunk.end:
+                key = (article_id, start)
+                best_passage[key] = max(best_passage.get(key, -1.0), float(passage_scores[passage.chunk.id]))
+    sentence_scores = np.vstack([v for *_, v in found]).astype(np.float32) @ query_vector
     terms = content_terms(question)
     asked = set(_NAME.findall(question))
-    return [Candidate(a, s, weights.sentence * float(sentence) + weights.passage * passage
-                      + weights.overlap * overlap(terms, f"{articles[a].title or ''} {text}")
-                      + weights.novelty * min(1.0, len(set(_NAME.findall(text)) - asked) / 2))
-            for (a, s, passage), sentence, text in zip(spans, sentence_scores, texts, strict=True)]
+    candidates = []
+    for (article_id, start, end, _), sentence in zip(found, sentence_scores, strict=True):
+        text = articles[article_id].text[start:end]
+        candidates.append(Candidate(article_id, Span(start, end), weights.sentence * float(sentence)
+                                    + weights.passage * best_passage[(article_id, start)]
+                                    + weights.overlap * overlap(terms, f"{articles[article_id].title or ''} {text}")
+                                    + weights.novelty * min(1.0, len(set(_NAME.findall(text)) - asked) / 2)))
+    return candidates
 
 
 def overlap(terms: set[str], text: str) -> float:

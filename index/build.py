@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from index.chunk import chunk_article, embedding_text
+from index.chunk import chunk_article, embedding_text, sentence_records
 from index.embed import Embedder
 from index.errors import IndexMismatch
 from index.ingest import read_all
@@ -101,16 +101,20 @@ def reindex(
                 chunked[article_id] = chunk_article(articles[article_id], model.count_tokens,
                                                     chunk_max_tokens, overlap)
                 progress("chunking", number, len(touched))
+            sentences = {i: sentence_records(articles[i]) for i in touched}
             new_ids = {c.id for chunks in chunked.values() for c in chunks}
             old_ids = base.chunk_ids_of(report.changed) if base else set()
+            kept = base.sentence_vectors({sid for a in report.changed for sid, _ in sentences[a]}) if base else {}
             writer.remove_articles(report.changed + report.removed, keep_vectors=old_ids & new_ids)
-            pending: list[tuple[Article, Chunk]] = []
-            for article_id in touched:
-                writer.add_article(articles[article_id], chunked[article_id])
-                pending.extend((articles[article_id], c) for c in chunked[article_id] if c.id not in old_ids)
-            texts = [embedding_text(article, chunk.text) for article, chunk in pending]
+            pending = [(articles[i], c) for i in touched for c in chunked[i] if c.id not in old_ids]
+            fresh = [(articles[a].text[s.start:s.end], i) for a in touched for i, s in sentences[a] if i not in kept]
+            texts = [embedding_text(article, chunk.text) for article, chunk in pending] + [t for t, _ in fresh]
             vectors = model.encode(texts, progress=lambda done, total: progress("embedding", done, total))
-            writer.add_vectors([chunk.id for _, chunk in pending], vectors)
+            writer.add_vectors([chunk.id for _, chunk in pending], vectors[: len(pending)])
+            kept.update((i, v) for (_, i), v in zip(fresh, vectors[len(pending):], strict=True))
+            for article_id in touched:
+                writer.add_article(articles[article_id], chunked[article_id],
+                                   [(i, s.start, s.end, kept[i]) for i, s in sentences[article_id]])
             report.chunks_embedded = len(pending)
             manifest = writer.commit({"model": expected.model, "chunk_max_tokens": chunk_max_tokens,
                                       "chunk_overlap_sentences": overlap})

@@ -49,6 +49,18 @@ def chunk_id(article_id: str, embedded: str, occurrence: int) -> int:
     return int.from_bytes(digest.digest(), "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
+def sentence_records(article: Article) -> list[tuple[int, Span]]:
+    """Every sentence with a stable id from its text, so moved but unchanged sentences keep their vector."""
+    seen: dict[str, int] = {}
+    records = []
+    for span in sentence_spans(article.text):
+        text = article.text[span.start:span.end]
+        occurrence = seen.get(text, 0)
+        seen[text] = occurrence + 1
+        records.append((chunk_id(article.id, f"sentence\x1f{text}", occurrence), span))
+    return records
+
+
 def chunk_article(
     article: Article, count_tokens: TokenCounter, max_tokens: int, overlap: int
 ) -> list[Chunk]:

@@ -147,7 +147,7 @@ class Newsdesk:
         config = RetrievalConfig(candidates=s.candidates, rrf_k=s.rrf_k, per_article=s.per_article_passages,
                                  passages=s.passages, mode=mode)
         passages, ranking = retrieve(generation, cleaned, query_vector, where, config)
-        answer = compose(cleaned, query_vector, passages, ranking, generation, self.embedder, AnswerConfig(
+        answer = compose(cleaned, query_vector, passages, ranking, generation, AnswerConfig(
             max_quotes=k or s.max_quotes, max_chars=s.max_quote_chars,
             max_sentences=s.max_excerpt_sentences, threshold=s.abstain_threshold,
             margin=s.quote_margin))

@@ -30,7 +30,7 @@ from index.chunk import embedding_text
 from index.errors import IndexCorrupt, IndexMismatch, IndexNotFound, ReindexBusy
 from index.models import Article, Chunk, Manifest
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KEEP_GENERATIONS = 2
 SCHEMA = """
 CREATE TABLE articles (
@@ -42,6 +42,11 @@ CREATE TABLE chunks (
     ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL
 );
 CREATE INDEX chunks_by_article ON chunks(article_id);
+CREATE TABLE sentences (
+    id INTEGER PRIMARY KEY, article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, vector BLOB NOT NULL
+);
+CREATE INDEX sentences_by_article ON sentences(article_id, start);
 CREATE INDEX articles_by_outlet ON articles(outlet COLLATE NOCASE);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(text, tokenize = 'porter unicode61');
 """
@@ -194,6 +199,27 @@ class Generation:
             return {r[0] for r in cur.execute(
                 f"SELECT id FROM chunks WHERE article_id IN ({','.join('?' * len(article_ids))})",
                 list(article_ids))}
+
+    def sentence_vectors(self, ids: Collection[int]) -> dict[int, np.ndarray]:
+        """Stored sentence vectors by id, so a changed article re-embeds only sentences that changed."""
+        if not ids:
+            return {}
+        with self._cursor() as cur:
+            rows = cur.execute(f"SELECT id, vector FROM sentences WHERE id IN ({','.join('?' * len(ids))})",
+                               list(ids)).fetchall()
+        return {row[0]: np.frombuffer(row[1], dtype=np.float16) for row in rows}
+
+    def sentences_within(self, chunks: Sequence[Chunk]) -> list[tuple[str, int, int, np.ndarray]]:
+        """(article id, start, end, vector) of every sentence inside the chunks, each once."""
+        found: dict[int, tuple[str, int, int, np.ndarray]] = {}
+        with self._cursor() as cur:
+            for chunk in chunks:
+                for row in cur.execute(
+                        'SELECT id, start, "end", vector FROM sentences WHERE article_id = ? AND start >= ? '
+                        'AND "end" <= ? ORDER BY start', (chunk.article_id, chunk.start, chunk.end)):
+                    found.setdefault(row[0], (chunk.article_id, row[1], row[2],
+                                              np.frombuffer(row[3], dtype=np.float16)))
+        return list(found.values())
 
     def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
         if not ids:
@@ -389,7 +415,9 @@ class GenerationWriter:
         if removed:
             self.vectors.remove_ids(faiss.IDSelectorBatch(np.array(removed, dtype=np.int64)))
 
-    def add_article(self, article: Article, chunks: Sequence[Chunk]) -> None:
+    def add_article(self, article: Article, chunks: Sequence[Chunk],
+                    sentences: Sequence[tuple[int, int, int, np.ndarray]] = ()) -> None:
+        """`sentences` are (id, start, end, vector); vectors are kept as float16 to halve the file."""
         self.db.execute(
             "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
             (article.id, article.title, article.outlet, article.url,
@@ -402,6 +430,9 @@ class GenerationWriter:
         )
         self.db.executemany("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)",
                             [(c.id, embedding_text(article, c.text)) for c in chunks])
+        self.db.executemany("INSERT OR REPLACE INTO sentences VALUES (?,?,?,?,?)",
+                            [(i, article.id, start, end, np.asarray(v, dtype=np.float16).tobytes())
+                             for i, start, end, v in sentences])
 
     def add_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
         if len(ids):
