@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.chunk import Span, sentence_spans
-from index.retrieve import content_terms
 from index.models import Answer, Article, Passage, Quote, SourceRef
+from index.retrieve import content_terms
 from index.store import Generation
 
 log = logging.getLogger(__name__)
@@ -71,14 +71,8 @@ def compose(
     candidates = _score_sentences(question, query_vector, passages, articles, generation, config.weights)
     confidence = max((c.score for c in candidates), default=0.0)
     closest = [source_ref(articles[i]) for i in ranking[: config.sources]]
-    if confidence < config.threshold:
-        return Answer(question=question, abstained=True, confidence=confidence,
-                      sources=closest, generation=generation.name)
-    quotes = verified(_select(candidates, articles, config), articles)
-    if not quotes:
-        return Answer(question=question, abstained=True, confidence=confidence,
-                      sources=closest, generation=generation.name)
-    return Answer(question=question, abstained=False, confidence=confidence, quotes=_grouped(quotes),
+    quotes = verified(_select(candidates, articles, config), articles) if confidence >= config.threshold else []
+    return Answer(question=question, abstained=not quotes, confidence=confidence, quotes=_grouped(quotes),
                   sources=closest, generation=generation.name)
 
 
