@@ -11,7 +11,7 @@ from index.embed import Embedder
 from index.errors import IndexMismatch
 from index.ingest import read_all
 from index.models import Article, Chunk, FailedFile, IndexReport
-from index.store import Expected, Generation, Store
+from index.store import Expected, Generation, GenerationWriter, Store
 
 Progress = Callable[[str, int, int], None]
 
@@ -95,27 +95,7 @@ def reindex(
                                 f"({model.max_tokens} tokens); lower it")
         writer = store.writer(base, model.dimension)
         try:
-            touched = report.added + report.changed
-            chunked: dict[str, list[Chunk]] = {}
-            for number, article_id in enumerate(touched, 1):
-                chunked[article_id] = chunk_article(articles[article_id], model.count_tokens,
-                                                    chunk_max_tokens, overlap)
-                progress("chunking", number, len(touched))
-            sentences = {i: sentence_records(articles[i]) for i in touched}
-            new_ids = {c.id for chunks in chunked.values() for c in chunks}
-            old_ids = base.chunk_ids_of(report.changed) if base else set()
-            kept = base.sentence_vectors({sid for a in report.changed for sid, _ in sentences[a]}) if base else {}
-            writer.remove_articles(report.changed + report.removed, keep_vectors=old_ids & new_ids)
-            pending = [(articles[i], c) for i in touched for c in chunked[i] if c.id not in old_ids]
-            fresh = [(articles[a].text[s.start:s.end], i) for a in touched for i, s in sentences[a] if i not in kept]
-            texts = [embedding_text(article, chunk.text) for article, chunk in pending] + [t for t, _ in fresh]
-            vectors = model.encode(texts, progress=lambda done, total: progress("embedding", done, total))
-            writer.add_vectors([chunk.id for _, chunk in pending], vectors[: len(pending)])
-            kept.update((i, v) for (_, i), v in zip(fresh, vectors[len(pending):], strict=True))
-            for article_id in touched:
-                writer.add_article(articles[article_id], chunked[article_id],
-                                   [(i, s.start, s.end, kept[i]) for i, s in sentences[article_id]])
-            report.chunks_embedded = len(pending)
+            report.chunks_embedded = _apply(writer, base, articles, report, model, chunk_max_tokens, overlap, progress)
             manifest = writer.commit({"model": expected.model, "chunk_max_tokens": chunk_max_tokens,
                                       "chunk_overlap_sentences": overlap})
         except BaseException:
@@ -125,3 +105,29 @@ def reindex(
         report.chunks_total = manifest.chunks
         report.seconds = time.perf_counter() - began
         return report, store.load(expected, manifest.generation)
+
+
+def _apply(writer: GenerationWriter, base: Generation | None, articles: dict[str, Article], report: IndexReport,
+           model: Embedder, chunk_max_tokens: int, overlap: int, progress: Progress) -> int:
+    """Write the report's changes into the next generation, embedding only chunks and sentences not stored
+    yet; returns the number of chunks embedded."""
+    touched = report.added + report.changed
+    chunked: dict[str, list[Chunk]] = {}
+    for number, article_id in enumerate(touched, 1):
+        chunked[article_id] = chunk_article(articles[article_id], model.count_tokens, chunk_max_tokens, overlap)
+        progress("chunking", number, len(touched))
+    sentences = {i: sentence_records(articles[i]) for i in touched}
+    new_ids = {c.id for chunks in chunked.values() for c in chunks}
+    old_ids = base.chunk_ids_of(report.changed) if base else set()
+    kept = base.sentence_vectors({sid for a in report.changed for sid, _ in sentences[a]}) if base else {}
+    writer.remove_articles(report.changed + report.removed, keep_vectors=old_ids & new_ids)
+    pending = [(articles[i], c) for i in touched for c in chunked[i] if c.id not in old_ids]
+    fresh = [(articles[a].text[s.start:s.end], i) for a in touched for i, s in sentences[a] if i not in kept]
+    texts = [embedding_text(article, chunk.text) for article, chunk in pending] + [t for t, _ in fresh]
+    vectors = model.encode(texts, progress=lambda done, total: progress("embedding", done, total))
+    writer.add_vectors([chunk.id for _, chunk in pending], vectors[: len(pending)])
+    kept.update((i, v) for (_, i), v in zip(fresh, vectors[len(pending):], strict=True))
+    for article_id in touched:
+        writer.add_article(articles[article_id], chunked[article_id],
+                           [(i, s.start, s.end, kept[i]) for i, s in sentences[article_id]])
+    return len(pending)
