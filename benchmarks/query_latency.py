@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -16,9 +15,8 @@ import faiss
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.results import percentiles, write  # noqa: E402
-from index.config import load_settings  # noqa: E402
+from index.evaluate import corpus_desk, load_questions  # noqa: E402
 from index.retrieve import fts_query  # noqa: E402
-from index.service import Newsdesk  # noqa: E402
 
 QUESTIONS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "realtimeqa-2023.jsonl"
 
@@ -31,8 +29,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="FAISS OpenMP threads")
     args = parser.parse_args()
     faiss.omp_set_num_threads(args.threads)
-    questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines()][: args.n]
-    desk = Newsdesk(load_settings(data_dir=args.data_dir, seeds_dir=None, articles_dir=args.data_dir / "articles"))
+    questions = [q.question for q in load_questions(args.questions, args.n)]
+    desk = corpus_desk(args.data_dir)
     generation = desk.generation()
     desk.ask("warm up")
     parts: dict[str, list[float]] = {"ask": [], "embed_question": [], "dense_search": [], "keyword_search": []}

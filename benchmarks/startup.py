@@ -13,8 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.results import write  # noqa: E402
-from index.config import load_settings  # noqa: E402
-from index.service import Newsdesk  # noqa: E402
+from index.evaluate import corpus_desk  # noqa: E402
 
 
 def main() -> None:
@@ -22,7 +21,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     args = parser.parse_args()
     began = time.perf_counter()
-    desk = Newsdesk(load_settings(data_dir=args.data_dir, seeds_dir=None, articles_dir=args.data_dir / "articles"))
+    desk = corpus_desk(args.data_dir)
     desk.embedder.encode(["warm up"])
     model_seconds = time.perf_counter() - began
     began = time.perf_counter()

@@ -16,8 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.query_latency import QUESTIONS  # noqa: E402
 from benchmarks.results import percentiles, write  # noqa: E402
-from index.config import load_settings  # noqa: E402
-from index.service import Newsdesk  # noqa: E402
+from index.evaluate import corpus_desk, load_questions  # noqa: E402
 
 
 def main() -> None:
@@ -27,8 +26,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4, help="like NEWSDESK_DISCORD_MAX_CONCURRENT")
     args = parser.parse_args()
-    questions = [json.loads(line)["question"] for line in args.questions.read_text().splitlines()][: args.n]
-    desk = Newsdesk(load_settings(data_dir=args.data_dir, seeds_dir=None, articles_dir=args.data_dir / "articles"))
+    questions = [q.question for q in load_questions(args.questions, args.n)]
+    desk = corpus_desk(args.data_dir)
     desk.ask("warm up")
     errors: list[str] = []
 

@@ -151,12 +151,12 @@ def eval_command(
     """Index corpora into their own folder and score answers: verbatim, answer-in-quotes, hit@k, MRR, abstention."""
     from hashlib import blake2b
 
-    from index.evaluate import run_eval, write_answers
+    from index.evaluate import corpus_desk, run_eval, write_answers
 
     base = load_settings()
     key = blake2b("\n".join(sorted(str(c.resolve()) for c in corpus)).encode(), digest_size=6).hexdigest()
     folder = data_dir or base.data_dir / "eval" / key
-    desk = Newsdesk(load_settings(data_dir=folder, seeds_dir=None, articles_dir=folder / "articles"))
+    desk = corpus_desk(folder)
     with progress_bar() as update:
         result = run_eval(desk, corpus, questions, mode, limit, update,
                           write_answers(answers_out) if answers_out else None)

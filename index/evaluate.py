@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from index.build import Progress
+from index.config import load_settings
+from index.embed import Embedder
 from index.models import Answer, IndexReport
 from index.retrieve import Mode
 from index.service import Newsdesk
@@ -58,6 +60,11 @@ class Figures(BaseModel):
     quoted_chars_median: float
     latency_ms_median: float
     latency_ms_p95: float
+
+
+def corpus_desk(folder: Path, embedder: Embedder | None = None) -> Newsdesk:
+    """A desk over its own data folder with no seeds, as evaluations and benchmarks need."""
+    return Newsdesk(load_settings(data_dir=folder, seeds_dir=None, articles_dir=folder / "articles"), embedder=embedder)
 
 
 def load_questions(path: Path, limit: int | None = None) -> list[Question]:

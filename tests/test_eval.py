@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from index.config import PROJECT_ROOT, load_settings
-from index.evaluate import Question, figures, load_questions, run_eval, score
+from index.config import PROJECT_ROOT
+from index.evaluate import Question, corpus_desk, figures, load_questions, run_eval, score
 from index.models import Answer, Quote
 from index.retrieve import Mode
 from index.service import Newsdesk
@@ -21,17 +21,12 @@ RTQA = SHARED / "evaldata" / "realtimeqa-news-2023" / "corpus.jsonl"
 needs_shared = pytest.mark.skipif(not EVAL.exists(), reason="needs ../shared/eval")
 
 
-def eval_desk(folder: Path, embedder) -> Newsdesk:
-    return Newsdesk(load_settings(data_dir=folder, seeds_dir=None, articles_dir=folder / "articles"),
-                    embedder=embedder)
-
-
 @needs_shared
 def test_seeds_dev_meets_the_floors_in_every_mode(tmp_path: Path, embedder) -> None:
     answers = tmp_path / "answers.jsonl"
     from index.evaluate import write_answers
 
-    run = run_eval(eval_desk(tmp_path / "idx", embedder), [PROJECT_ROOT / "seeds"], EVAL / "seeds-dev.jsonl",
+    run = run_eval(corpus_desk(tmp_path / "idx", embedder), [PROJECT_ROOT / "seeds"], EVAL / "seeds-dev.jsonl",
                    list(Mode), on_answer=write_answers(answers))
     for table in run.modes:
         assert table.verbatim == 1.0, table.mode
@@ -50,7 +45,7 @@ def test_realtimeqa_slice_is_verbatim_and_above_the_floor(tmp_path: Path, embedd
         target.writelines(line for line in source if json.loads(line)["doc_id"] in gold)
     questions_file = tmp_path / "q.jsonl"
     questions_file.write_text("".join(q.model_dump_json() + "\n" for q in questions))
-    desk = eval_desk(tmp_path / "idx", embedder)
+    desk = corpus_desk(tmp_path / "idx", embedder)
     run = run_eval(desk, [corpus], questions_file, [Mode.hybrid])
     table = run.modes[0]
     assert table.verbatim == 1.0
