@@ -1,0 +1,113 @@
+"""Many questions at once through the real bot (discord.py) against the loopback Discord emulator:
+questions/s, latency from send to answer, errors, and how late the gateway heartbeats got meanwhile.
+
+    python benchmarks/bot_throughput.py --data-dir DIR [--questions FILE] [--n 50] [--via command|mention]
+                                        [--heartbeat-ms 300] [--timeout 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from benchmarks.query_latency import QUESTIONS  # noqa: E402
+from benchmarks.results import percentiles, write  # noqa: E402
+from bot.app import APOLOGY, NewsdeskBot  # noqa: E402
+from discord_emulator import emulator, loopback_only, running_client  # noqa: E402
+from discord_emulator.server import Emulator  # noqa: E402
+from discord_emulator.state import RestCall  # noqa: E402
+from index.evaluate import corpus_desk, load_questions  # noqa: E402
+from index.feedback import FeedbackStore  # noqa: E402
+from index.service import Newsdesk  # noqa: E402
+
+
+async def ask(emu: Emulator, question: str, via: str) -> tuple[float, str]:
+    """Alice asks; when she did, and the key answers() files the bot's answer under."""
+    sent = time.monotonic()
+    if via == "command":
+        handle = await emu.send_command("ask", {"question": question})
+        return sent, f"/webhooks/{emu.application_id}/{handle.token}"
+    message = await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {question}")
+    return sent, str(message["id"])
+
+
+def answers(emu: Emulator) -> dict[str, RestCall]:
+    """The first accepted POST answering each question: an /ask followup by its webhook path, a reply
+    to a mention by the id of the message it replies to. RestCall.at is when it reached the emulator."""
+    found: dict[str, RestCall] = {}
+    for call in emu.calls:
+        if call.method != "POST" or not 200 <= call.status < 300:
+            continue
+        if call.route == "/webhooks/{app_id}/{token}":
+            found.setdefault(call.path, call)
+        elif call.route == "/channels/{channel_id}/messages":
+            found.setdefault(str(((call.json or {}).get("message_reference") or {}).get("message_id")), call)
+    return found
+
+
+async def run(desk: Newsdesk, questions: list[str], via: str, heartbeat_ms: int, timeout: float) -> dict[str, Any]:
+    settings = desk.settings.model_copy(update={"discord_cooldown_seconds": 0})
+    async with emulator(heartbeat_interval_ms=heartbeat_ms) as emu:
+        with tempfile.TemporaryDirectory() as scratch:
+            bot = NewsdeskBot(desk, settings, FeedbackStore(Path(scratch) / "feedback.sqlite"),
+                              guild_ready_timeout=0.1)
+            async with running_client(emu, bot):
+                await bot.tree.sync()
+                began = time.monotonic()
+                asked = await asyncio.gather(*(ask(emu, question, via) for question in questions))
+                keys = {key for _, key in asked}
+                with contextlib.suppress(TimeoutError):
+                    await emu.wait_until(lambda: keys <= answers(emu).keys(), timeout, "every answer")
+                ended = time.monotonic()
+    found = answers(emu)
+    replies = [(sent, found[key].at, found[key].json or {}) for sent, key in asked if key in found]
+    apologies = sum(1 for _, _, body in replies if body.get("content") == APOLOGY)
+    abstained = sum(1 for _, _, body in replies if not body.get("embeds")) - apologies  # no quotes shown
+    unanswered = len(questions) - len(replies)
+    seconds = (ended if unanswered else max(at for _, at, _ in replies)) - began  # to the last answer
+    latencies = [(at - sent) * 1000 for sent, at, _ in replies]
+    gaps = [beat.gap for beat in emu.heartbeats if began < beat.at <= ended]
+    longest = max(gaps, default=0.0)
+    return {"questions": len(questions), "via": via, "max_concurrent": settings.discord_max_concurrent,
+            "seconds": round(seconds, 2), "questions_per_s": round(len(replies) / seconds, 2),
+            "latency_ms": percentiles(latencies) if latencies else None,
+            "answered": len(replies) - apologies, "abstained": abstained,
+            "errors": unanswered + apologies + len(emu.violations), "unanswered": unanswered, "apologies": apologies,
+            "violations": dict(Counter(violation.rule for violation in emu.violations)),
+            "heartbeat": {"interval_ms": heartbeat_ms, "beats": len(gaps), "max_gap_ms": round(longest * 1000, 1),
+                          "max_gap_over_interval": round(longest * 1000 / heartbeat_ms, 2)}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument("--n", type=int, default=50)
+    parser.add_argument("--via", choices=("command", "mention"), default="command",
+                        help="/ask interactions, or messages mentioning the bot")
+    parser.add_argument("--heartbeat-ms", type=int, default=300, help="gateway heartbeat interval the emulator sets")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for every answer")
+    args = parser.parse_args()
+    questions = [q.question for q in load_questions(args.questions, args.n)]
+    with loopback_only():
+        desk = corpus_desk(args.data_dir)
+        desk.ask("warm up")
+        figures = asyncio.run(run(desk, questions, args.via, args.heartbeat_ms, args.timeout))
+    figures["chunks"] = desk.generation().manifest.chunks
+    print(json.dumps(figures, indent=2))
+    write(f"bot_throughput_{args.via}_{figures['chunks']}", figures)
+
+
+if __name__ == "__main__":
+    main()
