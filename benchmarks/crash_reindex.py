@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from index.config import load_settings  # noqa: E402
-from index.embed import SentenceTransformerEmbedder  # noqa: E402
+from index.embed import make_embedder  # noqa: E402
 from index.service import Newsdesk  # noqa: E402
 
 
@@ -49,7 +49,7 @@ def main() -> None:
     parked.mkdir()
     env = {**os.environ, "NEWSDESK_DATA_DIR": str(data), "NEWSDESK_ARTICLES_DIR": str(articles)}
     settings = load_settings(data_dir=data, articles_dir=articles)
-    embedder = SentenceTransformerEmbedder(settings.model)
+    embedder = make_embedder(settings)
     Newsdesk(settings, embedder=embedder).reindex()
     write_articles(parked, args.articles)
     small = {"000_a40fa405f421a0a6", "003_60249ec177c291d1"}

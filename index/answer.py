@@ -87,7 +87,7 @@ def _score_sentences(
     """A sentence scores by its own similarity and its passage's, so it must match and sit in context."""
     if not passages:
         return []
-    passage_vectors = np.vstack([generation.vectors.reconstruct(p.chunk.id) for p in passages])
+    passage_vectors = generation.chunk_vectors([p.chunk.id for p in passages])
     passage_scores = dict(zip((p.chunk.id for p in passages), passage_vectors @ query_vector, strict=True))
     found = generation.sentences_within([p.chunk for p in passages])
     if not found:

@@ -6,9 +6,12 @@ import importlib
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from index.config import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -39,6 +42,29 @@ def resolve_model(name: str) -> str:
     return str(get_path()) if callable(get_path) else name
 
 
+def embedder_name(model: str, backend: str) -> str:
+    """What the index manifest records: another backend gives other vectors, so another name."""
+    return model if backend == "torch" else f"{model}+{backend}"
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    """The configured backend; onnxruntime is imported only when it is chosen."""
+    if settings.embed_backend == "torch":
+        return SentenceTransformerEmbedder(settings.model, settings.embed_batch_size, settings.embed_threads)
+    from index.embed_onnx import OnnxEmbedder
+
+    return OnnxEmbedder(settings.model, settings.data_dir / "models", settings.embed_batch_size,
+                        settings.embed_threads, settings.embed_backend)
+
+
+def quiet_transformers() -> None:
+    """No download bars or notices from transformers in the CLI's and the bot's output."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+
+
 class SentenceTransformerEmbedder:
     """The real model; batches are sorted by length inside sentence-transformers."""
 
@@ -46,10 +72,7 @@ class SentenceTransformerEmbedder:
         import torch
         from sentence_transformers import SentenceTransformer
 
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-        transformers_logging.set_verbosity_error()
+        quiet_transformers()
         if threads:
             torch.set_num_threads(threads)
         self.name = name

@@ -147,6 +147,7 @@ class Manifest(BaseModel):
     chunk_overlap_sentences: int
     articles: int
     chunks: int
+    vectors: str = "flat"
     built_at: datetime
     generation: str
 

@@ -15,12 +15,13 @@ from pathlib import Path
 from index.answer import AnswerConfig, compose
 from index.build import Progress, reindex
 from index.config import Settings
-from index.embed import Embedder, SentenceTransformerEmbedder
+from index.embed import Embedder, embedder_name, make_embedder
 from index.errors import BadQuestion, IndexCorrupt, IndexNotFound, UnknownArticle
 from index.models import Answer, Article, ArticleSummary, IndexReport, Status
 from index.prompts import Prompts
 from index.retrieve import Mode, RetrievalConfig, retrieve
 from index.store import ArticleFilter, Expected, Generation, Store
+from index.vectors import Layout
 
 log = logging.getLogger(__name__)
 _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
@@ -51,7 +52,7 @@ class Newsdesk:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.store = Store(settings.data_dir)
+        self.store = Store(settings.data_dir, Layout(settings.exact_max_chunks, settings.ivf_nprobe))
         self.prompts = Prompts.load(settings.prompts_dir)
         self.degraded: str | None = None
         self._embedder = embedder
@@ -62,13 +63,13 @@ class Newsdesk:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                s = self.settings
-                self._embedder = SentenceTransformerEmbedder(s.model, s.embed_batch_size, s.embed_threads)
+                self._embedder = make_embedder(self.settings)
             return self._embedder
 
     def expected(self) -> Expected:
         s = self.settings
-        return Expected(model=s.model, dimension=self._embedder.dimension if self._embedder else None,
+        return Expected(model=embedder_name(s.model, s.embed_backend),
+                        dimension=self._embedder.dimension if self._embedder else None,
                         chunk_max_tokens=s.chunk_max_tokens, chunk_overlap_sentences=s.chunk_overlap_sentences)
 
     def generation(self) -> Generation:

@@ -28,6 +28,7 @@ import numpy as np
 
 from index.chunk import embedding_text
 from index.errors import IndexCorrupt, IndexMismatch, IndexNotFound, ReindexBusy
+from index import vectors as vector_index
 from index.models import Article, Chunk, Manifest
 
 FORMAT_VERSION = 2
@@ -129,10 +130,11 @@ def _chunk_from_row(row: sqlite3.Row) -> Chunk:
 class Generation:
     """A loaded, read-only generation; safe to share between threads (one SQLite connection each)."""
 
-    def __init__(self, path: Path, manifest: Manifest, vectors: faiss.Index) -> None:
+    def __init__(self, path: Path, manifest: Manifest, vectors: faiss.Index, nprobe: int = 32) -> None:
         self.path = path
         self.manifest = manifest
         self.vectors = vectors
+        self.nprobe = nprobe
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
@@ -239,12 +241,10 @@ class Generation:
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
     def dense(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """Exact inner-product search; with `allowed`, FAISS skips other ids so top-k stays exact."""
-        if self.vectors.ntotal == 0 or (allowed is not None and len(allowed) == 0):
-            return []
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed)) if allowed is not None else None
-        scores, ids = self.vectors.search(query.reshape(1, -1), min(k, self.vectors.ntotal), params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return vector_index.search(self.vectors, query, k, allowed, self.nprobe)
+
+    def chunk_vectors(self, ids: list[int]) -> np.ndarray:
+        return vector_index.reconstruct(self.vectors, ids)
 
     def keyword(self, match: str, k: int, where: ArticleFilter = ArticleFilter()) -> list[tuple[int, float]]:
         """BM25 from SQLite FTS5 (lower is better there; returned negated so higher is better)."""
@@ -271,7 +271,7 @@ class Generation:
 
     def verify(self) -> None:
         """FAISS ids == SQLite chunk ids == manifest counts; raises IndexCorrupt otherwise."""
-        faiss_ids = set(faiss.vector_to_array(self.vectors.id_map).tolist())
+        faiss_ids = set(vector_index.ids(self.vectors).tolist())
         with self._cursor() as cur:
             articles = cur.execute("SELECT count(*) FROM articles").fetchone()[0]
             fts = cur.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
@@ -302,8 +302,9 @@ class Generation:
 class Store:
     """The data directory: finds, loads and writes generations."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, layout: vector_index.Layout = vector_index.Layout()) -> None:
         self.data_dir = data_dir
+        self.layout = layout
         self.generations = data_dir / "generations"
 
     def current_name(self) -> str | None:
@@ -341,7 +342,7 @@ class Store:
             raise IndexCorrupt(f"vector file of generation {name} holds {vectors.ntotal} vectors, manifest "
                                f"says {manifest.chunks}; rebuild with `newsdesk index --rebuild`")
         try:
-            generation = Generation(path, manifest, vectors)
+            generation = Generation(path, manifest, vectors, self.layout.nprobe)
             if check:
                 generation.verify()
         except sqlite3.DatabaseError as exc:
@@ -398,7 +399,7 @@ class GenerationWriter:
             shutil.copyfile(base.path / "meta.sqlite", path / "meta.sqlite")
             self.vectors = faiss.clone_index(base.vectors)
         else:
-            self.vectors = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+            self.vectors = vector_index.empty(dimension)
         self.db = _connect(path / "meta.sqlite", readonly=False)
         if base is None:
             self.db.executescript(SCHEMA)
@@ -413,7 +414,7 @@ class GenerationWriter:
             self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             removed.extend(i for i in ids if i not in keep_vectors)
         if removed:
-            self.vectors.remove_ids(faiss.IDSelectorBatch(np.array(removed, dtype=np.int64)))
+            vector_index.remove(self.vectors, np.array(removed, dtype=np.int64))
 
     def add_article(self, article: Article, chunks: Sequence[Chunk],
                     sentences: Sequence[tuple[int, int, int, np.ndarray]] = ()) -> None:
@@ -443,8 +444,10 @@ class GenerationWriter:
         self.db.commit()
         articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
         self.db.close()
+        self.vectors = vector_index.fitted(self.vectors, self.store.layout)
         manifest = Manifest(format_version=FORMAT_VERSION, dimension=self.vectors.d, articles=articles,
-                            chunks=self.vectors.ntotal, built_at=datetime.now(UTC),
+                            chunks=self.vectors.ntotal, vectors=vector_index.describe(self.vectors),
+                            built_at=datetime.now(UTC),
                             generation=self.path.name, **manifest_fields)  # type: ignore[arg-type]
         faiss.write_index(self.vectors, str(self.path / "vectors.faiss"))
         for name in ("meta.sqlite", "vectors.faiss"):

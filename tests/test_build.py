@@ -110,3 +110,21 @@ def test_manifest_records_how_the_index_was_built(make_desk, tmp_path: Path) -> 
 def test_seeds_folder_holds_the_two_starting_articles() -> None:
     assert sorted(p.name for p in (PROJECT_ROOT / "seeds").iterdir()) == [
         "000_a40fa405f421a0a6.md", "003_60249ec177c291d1.md"]
+
+
+def test_past_the_exact_limit_vectors_move_to_ivf_and_stay_incremental(make_desk, tmp_path: Path) -> None:
+    desk = make_desk(exact_max_chunks=20)
+    report = desk.reindex()
+    assert report.chunks_total > 20
+    assert desk.generation().manifest.vectors.startswith("IVF")
+    answer = desk.ask("Why was Russia expelled from the G8?")
+    assert any("Crimea" in q.text for q in answer.quotes)
+
+    (tmp_path / "articles").mkdir(exist_ok=True)
+    (tmp_path / "articles" / "volcano.md").write_text(ARTICLE)
+    assert desk.reindex().added == ["volcano"]
+    assert desk.ask("Which spa was evacuated after the eruption?").quotes[0].article_id == "volcano"
+    (tmp_path / "articles" / "volcano.md").unlink()
+    assert desk.reindex().removed == ["volcano"]
+    desk.verify()
+    assert desk.generation().manifest.vectors.startswith("IVF")
