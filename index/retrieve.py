@@ -58,11 +58,11 @@ def retrieve(
     config: RetrievalConfig,
 ) -> tuple[list[Passage], list[str]]:
     """Top passages (at most `per_article` from one article) and every fused article id, best first."""
-    allowed = generation.filtered_chunk_ids(where) if where.active else None
+    selection = generation.selection(where) if where.active else None
     dense: list[tuple[int, float]] = []
     keyword: list[tuple[int, float]] = []
     if config.mode in (Mode.dense, Mode.hybrid) and query_vector is not None:
-        dense = generation.dense(query_vector, config.candidates, allowed)
+        dense = generation.dense(query_vector, config.candidates, selection)
     if config.mode in (Mode.keyword, Mode.hybrid):
         match = fts_query(question)
         if match:

@@ -232,16 +232,20 @@ class Generation:
             ).fetchall()
         return {row["id"]: _chunk_from_row(row) for row in rows}
 
-    def filtered_chunk_ids(self, where: ArticleFilter) -> np.ndarray:
+    def selection(self, where: ArticleFilter) -> vector_index.Selection:
+        """The chunks `where` admits, as ids to keep or, when fewer, ids to skip: a filter admitting 90 %
+        of 1M chunks would otherwise rebuild a 900k-id set for every question."""
         clause, params = where.sql()
+        query = "SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE "
         with self._cursor() as cur:
-            rows = cur.execute(
-                f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {clause}", params
-            ).fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            admitted = cur.execute(query.replace("c.id", "count(*)", 1) + clause, params).fetchone()[0]
+            skip = admitted > self.vectors.ntotal / 2
+            rows = cur.execute(query + (f"coalesce(({clause}), 0) = 0" if skip else clause), params).fetchall()
+        return vector_index.Selection(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), skip)
 
-    def dense(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        return vector_index.search(self.vectors, query, k, allowed, self.nprobe)
+    def dense(self, query: np.ndarray, k: int,
+              selection: vector_index.Selection | None = None) -> list[tuple[int, float]]:
+        return vector_index.search(self.vectors, query, k, selection, self.nprobe)
 
     def chunk_vectors(self, ids: list[int]) -> np.ndarray:
         return vector_index.reconstruct(self.vectors, ids)

@@ -28,6 +28,17 @@ class Layout:
         return max(16, int(4 * count ** 0.5))
 
 
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Chunk ids a filtered search keeps, or (`skip`) the ids it leaves out."""
+
+    ids: np.ndarray
+    skip: bool = False
+
+    def empty(self, total: int) -> bool:
+        return len(self.ids) >= total if self.skip else len(self.ids) == 0
+
+
 def empty(dimension: int) -> faiss.Index:
     return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
 
@@ -70,12 +81,13 @@ def fitted(index: faiss.Index, layout: Layout) -> faiss.Index:
     return ivf
 
 
-def search(index: faiss.Index, query: np.ndarray, k: int, allowed: np.ndarray | None,
+def search(index: faiss.Index, query: np.ndarray, k: int, selection: Selection | None,
            nprobe: int) -> list[tuple[int, float]]:
-    """Top-k by inner product; with `allowed`, other ids are skipped inside FAISS, so k stay available."""
-    if index.ntotal == 0 or (allowed is not None and len(allowed) == 0):
+    """Top-k by inner product; a selection is applied inside FAISS, so k results stay available."""
+    if index.ntotal == 0 or (selection is not None and selection.empty(index.ntotal)):
         return []
-    selector = faiss.IDSelectorBatch(allowed) if allowed is not None else None
+    batch = faiss.IDSelectorBatch(selection.ids) if selection is not None else None
+    selector = faiss.IDSelectorNot(batch) if selection is not None and selection.skip else batch
     if is_exact(index):
         params = faiss.SearchParameters(sel=selector) if selector is not None else None
     else:

@@ -2,13 +2,17 @@
 
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from index import vectors
 from index.config import PROJECT_ROOT
 from index.errors import IndexMismatch
-from index.store import Store
+from index.store import ArticleFilter, Store
+from index.vectors import Selection
 
 ARTICLE = """---
 title: Volcano erupts in Iceland
@@ -128,3 +132,15 @@ def test_past_the_exact_limit_vectors_move_to_ivf_and_stay_incremental(make_desk
     assert desk.reindex().removed == ["volcano"]
     desk.verify()
     assert desk.generation().manifest.vectors.startswith("IVF")
+
+
+def test_a_date_filter_gives_the_same_hits_whether_kept_or_skipped_ids_are_passed(seeds_desk) -> None:
+    generation = seeds_desk.generation()
+    query = seeds_desk.embedder.encode(["Open Skies treaty withdrawal"])[0]
+    until_2019 = ArticleFilter(until=date(2019, 12, 31))
+    kept = generation.selection(until_2019)
+    everything = set(vectors.ids(generation.vectors).tolist())
+    skipped = Selection(np.array(sorted(everything - set(kept.ids.tolist())), dtype=np.int64), skip=not kept.skip)
+    assert generation.dense(query, 10, kept) == generation.dense(query, 10, skipped)
+    dated_2019 = generation.chunk_ids_of(["003_60249ec177c291d1"])
+    assert {i for i, _ in generation.dense(query, 50, kept)} == dated_2019
