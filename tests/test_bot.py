@@ -275,6 +275,26 @@ def test_only_mentions_and_qa_channel_questions_are_answered(library: Newsdesk, 
     run(scenario)
 
 
+def test_configured_channels_limit_mentions_and_ask_alike(library: Newsdesk, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            news = int(emu.find_channel("news")["id"])
+            async with live(emu, library, tmp_path / "fb.sqlite", discord_channels=[news]):
+                await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")
+                elsewhere = await (await emu.send_command("ask", {"question": G8}, channel_id=emu.channel_id))
+                inside = await emu.send_command("ask", {"question": G8}, channel_id=news)
+                reply = (await inside.wait_followups(1, timeout=30))[0]
+                await asyncio.sleep(0.3)
+            assert elsewhere.type == 4 and elsewhere.data["flags"] & EPHEMERAL
+            assert f"<#{news}>" in elsewhere.data["content"]
+            assert CRIMEA in reply["embeds"][0]["description"]
+            assert [m.source for m in emu.state.sent if m.channel_id == emu.channel_id] == ["interaction_response"]
+            assert typing(emu) == []  # the mention outside was not taken up
+            assert emu.violations == [] and emu.pings == []
+
+    run(scenario)
+
+
 def test_ask_defers_then_answers_and_explains_bad_questions(library: Newsdesk, tmp_path: Path) -> None:
     answer = library.ask(G8)
 

@@ -69,16 +69,18 @@ class AskCog(commands.Cog):
         self.bot = bot
         self.cooldown = Cooldown(bot.settings.discord_cooldown_seconds)
 
+    def _answers_in(self, channel: Any) -> bool:
+        """NEWSDESK_DISCORD_CHANNELS (empty = everywhere); a thread counts as its parent channel."""
+        allowed = self.bot.settings.discord_channels
+        return not allowed or channel.id in allowed or getattr(channel, "parent_id", None) in allowed
+
     def _question_in(self, message: discord.Message) -> str | None:
         """The question a message asks the bot, or None when the bot should stay quiet."""
         me = self.bot.user
-        if message.author.bot or me is None:
+        if message.author.bot or me is None or not self._answers_in(message.channel):
             return None
         settings = self.bot.settings
         channel_id = getattr(message.channel, "parent_id", None) or message.channel.id
-        if settings.discord_channels and channel_id not in settings.discord_channels \
-                and message.channel.id not in settings.discord_channels:
-            return None
         # A reply to the bot pings it (message.mentions) without naming it; only a mention written in
         # the message makes it a question, so "thanks!" under an answer is not answered.
         text, mentioned = re.subn(rf"<@!?{me.id}>", " ", message.content)
@@ -155,6 +157,10 @@ class AskCog(commands.Cog):
             window = (parse_day(since, "since"), parse_day(until, "until"))
         except BadQuestion as exc:
             await interaction.response.send_message(render_text(str(exc)), ephemeral=True)
+            return
+        if interaction.channel is not None and not self._answers_in(interaction.channel):
+            where = ", ".join(f"<#{c}>" for c in self.bot.settings.discord_channels)
+            await interaction.response.send_message(f"I answer questions in {where}.", ephemeral=True)
             return
         wait = self.cooldown.retry_after(interaction.user.id)
         if wait:
