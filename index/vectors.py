@@ -50,7 +50,7 @@ def is_exact(index: faiss.Index) -> bool:
 def describe(index: faiss.Index) -> str:
     if is_exact(index):
         return "flat"
-    ivf = faiss.extract_index_ivf(index)
+    ivf = faiss.downcast_index(faiss.extract_index_ivf(index))
     return f"IVF{ivf.nlist},SQ8" if isinstance(ivf, faiss.IndexIVFScalarQuantizer) else f"IVF{ivf.nlist}"
 
 
