@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, ge=1)
     per_article_passages: int = Field(3, ge=1, le=20)
     passages: int = Field(8, ge=1, le=100, description="Fused passages handed to the answerer.")
+    recent_days: int = Field(7, ge=0, le=3650, description="Also search the articles of the last N days "
+                             "before the as-of date (or today) and fuse them in; 0 = off.")
+    recent_weight: float = Field(0.5, ge=0.0, le=10.0, description="Weight of those recent rankings.")
 
     max_quotes: int = Field(4, ge=1, le=10)
     max_quote_chars: int = Field(1500, ge=100, le=10_000, description="All quotes together.")

@@ -146,7 +146,8 @@ class Newsdesk:
         query_vector = self.embedder.encode([cleaned])[0]
         where = ArticleFilter(tuple(o.strip() for o in outlets if o.strip()), since, until, as_of)
         config = RetrievalConfig(candidates=s.candidates, rrf_k=s.rrf_k, per_article=s.per_article_passages,
-                                 passages=s.passages, mode=mode)
+                                 passages=s.passages, mode=mode, recent_days=s.recent_days,
+                                 recent_weight=s.recent_weight)
         passages, ranking = retrieve(generation, cleaned, query_vector, where, config)
         answer = compose(cleaned, query_vector, passages, ranking, generation, AnswerConfig(
             max_quotes=k or s.max_quotes, max_chars=s.max_quote_chars,
