@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.chunk import Span, sentence_spans
+from index.chunk import Span
 from index.models import Answer, Article, Passage, Quote, SourceRef
 from index.retrieve import content_terms
 from index.store import Generation
@@ -71,7 +71,7 @@ def compose(
     candidates = _score_sentences(question, query_vector, passages, articles, generation, config.weights)
     confidence = max((c.score for c in candidates), default=0.0)
     closest = [source_ref(articles[i]) for i in ranking[: config.sources]]
-    quotes = verified(_select(candidates, articles, config), articles) if confidence >= config.threshold else []
+    quotes = verified(_select(candidates, articles, generation, config), articles) if confidence >= config.threshold else []
     return Answer(question=question, abstained=not quotes, confidence=confidence, quotes=_grouped(quotes),
                   sources=closest, generation=generation.name)
 
@@ -116,7 +116,8 @@ def overlap(terms: set[str], text: str) -> float:
     return len(terms & content_terms(text)) / len(terms) if terms else 0.0
 
 
-def _select(candidates: list[Candidate], articles: dict[str, Article], config: AnswerConfig) -> list[Quote]:
+def _select(candidates: list[Candidate], articles: dict[str, Article], generation: Generation,
+            config: AnswerConfig) -> list[Quote]:
     scores = {(c.article_id, c.span.start): c.score for c in candidates}
     sentences: dict[str, list[Span]] = {}
     quotes: list[Quote] = []
@@ -131,7 +132,9 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], config: A
         if (candidate.article_id, candidate.span.start) in covered:
             continue
         article = articles[candidate.article_id]
-        spans = sentences.setdefault(article.id, sentence_spans(article.text))
+        if article.id not in sentences:
+            sentences[article.id] = generation.sentence_spans(article.id)
+        spans = sentences[article.id]
         if sum(q.article_id == article.id for q in quotes) >= config.per_article:
             continue
         excerpt = _excerpt(article, spans, candidate.span, scores, config.max_sentences,

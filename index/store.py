@@ -26,7 +26,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from index.chunk import embedding_text
+from index.chunk import Span, embedding_text
 from index.errors import IndexCorrupt, IndexMismatch, IndexNotFound, ReindexBusy
 from index import vectors as vector_index
 from index.models import Article, Chunk, Manifest
@@ -210,6 +210,12 @@ class Generation:
             rows = cur.execute(f"SELECT id, vector FROM sentences WHERE id IN ({','.join('?' * len(ids))})",
                                list(ids)).fetchall()
         return {row[0]: np.frombuffer(row[1], dtype=np.float16) for row in rows}
+
+    def sentence_spans(self, article_id: str) -> list[Span]:
+        """The article's sentences as split at index time, so answering never re-runs the splitter."""
+        with self._cursor() as cur:
+            return [Span(start, end) for start, end in cur.execute(
+                'SELECT start, "end" FROM sentences WHERE article_id = ? ORDER BY start', (article_id,))]
 
     def sentences_within(self, chunks: Sequence[Chunk]) -> list[tuple[str, int, int, np.ndarray]]:
         """(article id, start, end, vector) of every sentence inside the chunks, each once."""
