@@ -79,8 +79,8 @@ def retrieve(
         today = where.as_of or date.today()
         since = today - timedelta(days=config.recent_days)
         window = generation.selection(replace(where, since=max(since, where.since) if where.since else since))
-        recent_dense, _ = _rankings(generation, question, query_vector, None, replace(config, mode=Mode.dense),
-                                    selection=window)
+        recent_dense = [] if config.mode is Mode.keyword else _rankings(
+            generation, question, query_vector, None, replace(config, mode=Mode.dense), selection=window)[0]
         listed = set(window.ids.tolist())
         recent_keyword = [(i, score) for i, score in keyword if (i in listed) != window.skip][: config.candidates]
         rankings += [(recent_dense, config.recent_weight), (recent_keyword, config.recent_weight)]

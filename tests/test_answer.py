@@ -6,7 +6,9 @@ import pytest
 
 from index.answer import verified
 from index.errors import BadQuestion
+from index.retrieve import Mode, RetrievalConfig, retrieve
 from index.service import Newsdesk
+from index.store import ArticleFilter
 
 QUESTIONS = ["Why was Russia expelled from the G8?", "What did Pompeo say about Russia?",
              "How many ventilators did the United States ship to Russia?", "Who is Andrew S. Weiss?"]
@@ -74,3 +76,22 @@ def test_answer_serialises_to_json_with_every_quote_field(seeds_desk: Newsdesk) 
     assert {"question", "abstained", "confidence", "quotes"} <= data.keys()
     assert {"text", "article_id", "title", "outlet", "published", "url", "start", "end", "score"} <= \
         data["quotes"][0].keys()
+
+
+def test_recent_rankings_favour_the_week_before_the_as_of_date_and_respect_the_mode(seeds_desk: Newsdesk) -> None:
+    generation = seeds_desk.generation()
+    question = "What did the United States withdraw from?"
+    vector = seeds_desk.embedder.encode([question])[0]
+    week_of_june_2020 = ArticleFilter(as_of=date(2020, 6, 3))
+
+    def scores(**config: object) -> dict[int, float]:
+        passages, _ = retrieve(generation, question, vector, week_of_june_2020, RetrievalConfig(**config))
+        return {p.chunk.id: p.score for p in passages}
+
+    plain, recent = scores(recent_days=0), scores(recent_days=7)
+    fresh = generation.chunk_ids_of(["000_a40fa405f421a0a6"])
+    assert any(recent[i] > plain[i] for i in fresh & plain.keys() & recent.keys())
+    assert all(recent[i] == plain[i] for i in (plain.keys() & recent.keys()) - fresh)
+    keyword_only, _ = retrieve(generation, question, vector, week_of_june_2020,
+                               RetrievalConfig(mode=Mode.keyword, recent_days=7))
+    assert keyword_only and all(p.dense_rank is None for p in keyword_only)
