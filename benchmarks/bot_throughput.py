@@ -13,10 +13,12 @@ import contextlib
 import json
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
@@ -24,22 +26,49 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from benchmarks.query_latency import QUESTIONS  # noqa: E402
 from benchmarks.results import percentiles, write  # noqa: E402
 from bot.app import APOLOGY, NewsdeskBot  # noqa: E402
-from discord_emulator import emulator, loopback_only, running_client  # noqa: E402
-from discord_emulator.server import Emulator  # noqa: E402
+from discord_emulator import loopback_only, running_client  # noqa: E402
+from discord_emulator.harness import patched_discord  # noqa: E402
+from discord_emulator.server import Emulator, start_emulator  # noqa: E402
 from discord_emulator.state import RestCall  # noqa: E402
 from index.evaluate import corpus_desk, load_questions  # noqa: E402
 from index.feedback import FeedbackStore  # noqa: E402
 from index.service import Newsdesk  # noqa: E402
 
 
-async def ask(emu: Emulator, question: str, via: str) -> tuple[float, str]:
+class Remote:
+    """The emulator on its own thread and event loop, as Discord is elsewhere: the bot's loop, whose
+    heartbeats are measured, then carries only the bot's work."""
+
+    def __init__(self, **config: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.emu: Emulator = self.call(start_emulator(**config))
+
+    def call(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result()
+
+    async def run(self, work: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self.loop))
+
+    def close(self) -> None:
+        self.call(self.emu.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+
+
+async def ask(remote: Remote, question: str, via: str) -> tuple[float, str]:
     """Alice asks; when she did, and the key answers() files the bot's answer under."""
+    emu = remote.emu
     sent = time.monotonic()
     if via == "command":
-        handle = await emu.send_command("ask", {"question": question})
+        handle = await remote.run(emu.send_command("ask", {"question": question}))
         return sent, f"/webhooks/{emu.application_id}/{handle.token}"
-    message = await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {question}")
+    message = await remote.run(emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {question}"))
     return sent, str(message["id"])
+
+
+T = TypeVar("T")
 
 
 def answers(emu: Emulator) -> dict[str, RestCall]:
@@ -58,18 +87,22 @@ def answers(emu: Emulator) -> dict[str, RestCall]:
 
 async def run(desk: Newsdesk, questions: list[str], via: str, heartbeat_ms: int, timeout: float) -> dict[str, Any]:
     settings = desk.settings.model_copy(update={"discord_cooldown_seconds": 0})
-    async with emulator(heartbeat_interval_ms=heartbeat_ms) as emu:
-        with tempfile.TemporaryDirectory() as scratch:
+    remote = Remote(heartbeat_interval_ms=heartbeat_ms)
+    emu = remote.emu
+    try:
+        with patched_discord(emu), tempfile.TemporaryDirectory() as scratch:
             bot = NewsdeskBot(desk, settings, FeedbackStore(Path(scratch) / "feedback.sqlite"),
                               guild_ready_timeout=0.1)
             async with running_client(emu, bot):
                 await bot.tree.sync()
                 began = time.monotonic()
-                asked = await asyncio.gather(*(ask(emu, question, via) for question in questions))
+                asked = await asyncio.gather(*(ask(remote, question, via) for question in questions))
                 keys = {key for _, key in asked}
                 with contextlib.suppress(TimeoutError):
-                    await emu.wait_until(lambda: keys <= answers(emu).keys(), timeout, "every answer")
+                    await remote.run(emu.wait_until(lambda: keys <= answers(emu).keys(), timeout, "every answer"))
                 ended = time.monotonic()
+    finally:
+        remote.close()
     found = answers(emu)
     replies = [(sent, found[key].at, found[key].json or {}) for sent, key in asked if key in found]
     apologies = sum(1 for _, _, body in replies if body.get("content") == APOLOGY)
