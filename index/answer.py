@@ -89,20 +89,19 @@ def _score_sentences(
         return []
     passage_vectors = generation.chunk_vectors([p.chunk.id for p in passages])
     passage_scores = dict(zip((p.chunk.id for p in passages), passage_vectors @ query_vector, strict=True))
-    found = generation.sentences_within([p.chunk for p in passages])
+    best_passage: dict[tuple[str, int], float] = {}
+    found: dict[tuple[str, int], tuple[str, int, int, np.ndarray]] = {}
+    for chunk_id, article_id, start, end, vector in generation.sentences_within([p.chunk for p in passages]):
+        key = (article_id, start)
+        best_passage[key] = max(best_passage.get(key, -1.0), float(passage_scores[chunk_id]))
+        found.setdefault(key, (article_id, start, end, vector))
     if not found:
         return []
-    best_passage: dict[tuple[str, int], float] = {}
-    for passage in passages:
-        for article_id, start, end, _ in found:
-            if article_id == passage.chunk.article_id and passage.chunk.start <= start and end <= passage.chunk.end:
-                key = (article_id, start)
-                best_passage[key] = max(best_passage.get(key, -1.0), float(passage_scores[passage.chunk.id]))
-    sentence_scores = np.vstack([v for *_, v in found]).astype(np.float32) @ query_vector
+    sentence_scores = np.vstack([v for *_, v in found.values()]).astype(np.float32) @ query_vector
     terms = content_terms(question)
     asked = set(_NAME.findall(question))
     candidates = []
-    for (article_id, start, end, _), sentence in zip(found, sentence_scores, strict=True):
+    for (article_id, start, end, _), sentence in zip(found.values(), sentence_scores, strict=True):
         text = articles[article_id].text[start:end]
         candidates.append(Candidate(article_id, Span(start, end), weights.sentence * float(sentence)
                                     + weights.passage * best_passage[(article_id, start)]

@@ -11,7 +11,6 @@ import numpy as np
 
 from index.models import Passage
 from index.store import ArticleFilter, Generation
-from index.vectors import Selection
 
 _TERM = re.compile(r"\w+", re.UNICODE)
 # Question words carry no topic; leaving them out keeps BM25 from rewarding "what" and "the".
@@ -74,19 +73,19 @@ def retrieve(
     """
     wide = config.candidates * (WIDE if config.recent_days > 0 else 1)
     dense, keyword = _rankings(generation, question, query_vector, where, config, wide)
-    rankings = [(dense, 1.0), (keyword[: config.candidates], 1.0)]
+    rankings = [("dense", dense, 1.0), ("keyword", keyword[: config.candidates], 1.0)]
     if config.recent_days > 0:
-        today = where.as_of or date.today()
-        since = today - timedelta(days=config.recent_days)
+        since = (where.as_of or date.today()) - timedelta(days=config.recent_days)
         window = generation.selection(replace(where, since=max(since, where.since) if where.since else since))
-        recent_dense = [] if config.mode is Mode.keyword else _rankings(
-            generation, question, query_vector, None, replace(config, mode=Mode.dense), selection=window)[0]
         listed = set(window.ids.tolist())
         recent_keyword = [(i, score) for i, score in keyword if (i in listed) != window.skip][: config.candidates]
-        rankings += [(recent_dense, config.recent_weight), (recent_keyword, config.recent_weight)]
-    chunks = generation.chunks(list({i for ranking, _ in rankings for i, _ in ranking}))
+        recent_dense = generation.dense(query_vector, config.candidates, window) \
+            if dense and query_vector is not None else []
+        rankings += [("dense", recent_dense, config.recent_weight),
+                     ("keyword", recent_keyword, config.recent_weight)]
+    chunks = generation.chunks(list({i for _, ranking, _ in rankings for i, _ in ranking}))
     fused: dict[int, Passage] = {}
-    for (ranking, weight), kind in zip(rankings, ("dense", "keyword") * 2, strict=False):
+    for kind, ranking, weight in rankings:
         for rank, (chunk_id, score) in enumerate(ranking):
             passage = fused.setdefault(chunk_id, Passage(chunks[chunk_id], 0.0))
             if kind == "dense" and passage.dense_rank is None:
@@ -106,13 +105,11 @@ def retrieve(
 
 
 def _rankings(
-    generation: Generation, question: str, query_vector: np.ndarray | None, where: ArticleFilter | None,
-    config: RetrievalConfig, keyword_k: int | None = None, selection: Selection | None = None,
+    generation: Generation, question: str, query_vector: np.ndarray | None, where: ArticleFilter,
+    config: RetrievalConfig, keyword_k: int,
 ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
     """(dense, keyword) rankings of chunk ids; a mode leaves the other one empty."""
-    where = where or ArticleFilter()
-    if selection is None and where.active:
-        selection = generation.selection(where)
+    selection = generation.selection(where) if where.active else None
     dense: list[tuple[int, float]] = []
     keyword: list[tuple[int, float]] = []
     if config.mode in (Mode.dense, Mode.hybrid) and query_vector is not None:
@@ -120,5 +117,5 @@ def _rankings(
     if config.mode in (Mode.keyword, Mode.hybrid):
         match = fts_query(question)
         if match:
-            keyword = generation.keyword(match, keyword_k or config.candidates, where)
+            keyword = generation.keyword(match, keyword_k, where)
     return dense, keyword

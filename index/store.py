@@ -217,17 +217,14 @@ class Generation:
             return [Span(start, end) for start, end in cur.execute(
                 'SELECT start, "end" FROM sentences WHERE article_id = ? ORDER BY start', (article_id,))]
 
-    def sentences_within(self, chunks: Sequence[Chunk]) -> list[tuple[str, int, int, np.ndarray]]:
-        """(article id, start, end, vector) of every sentence inside the chunks, each once."""
-        found: dict[int, tuple[str, int, int, np.ndarray]] = {}
+    def sentences_within(self, chunks: Sequence[Chunk]) -> list[tuple[int, str, int, int, np.ndarray]]:
+        """(chunk id, article id, start, end, vector) of every sentence inside each chunk; a sentence shared
+        by overlapping chunks comes once per chunk."""
         with self._cursor() as cur:
-            for chunk in chunks:
-                for row in cur.execute(
-                        'SELECT id, start, "end", vector FROM sentences WHERE article_id = ? AND start >= ? '
-                        'AND "end" <= ? ORDER BY start', (chunk.article_id, chunk.start, chunk.end)):
-                    found.setdefault(row[0], (chunk.article_id, row[1], row[2],
-                                              np.frombuffer(row[3], dtype=np.float16)))
-        return list(found.values())
+            return [(chunk.id, chunk.article_id, start, end, np.frombuffer(vector, dtype=np.float16))
+                    for chunk in chunks for start, end, vector in cur.execute(
+                        'SELECT start, "end", vector FROM sentences WHERE article_id = ? AND start >= ? '
+                        'AND "end" <= ? ORDER BY start', (chunk.article_id, chunk.start, chunk.end))]
 
     def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
         if not ids:

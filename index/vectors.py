@@ -88,11 +88,8 @@ def search(index: faiss.Index, query: np.ndarray, k: int, selection: Selection |
         return []
     batch = faiss.IDSelectorBatch(selection.ids) if selection is not None else None
     selector = faiss.IDSelectorNot(batch) if selection is not None and selection.skip else batch
-    if is_exact(index):
-        params = faiss.SearchParameters(sel=selector) if selector is not None else None
-    else:
-        params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe) if selector is not None \
-            else faiss.SearchParametersIVF(nprobe=nprobe)
+    params = faiss.SearchParameters(sel=selector) if is_exact(index) \
+        else faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
     scores, found = index.search(query.reshape(1, -1), min(k, index.ntotal), params=params)
     return [(int(i), float(s)) for i, s in zip(found[0], scores[0], strict=True) if i >= 0]
 
