@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -22,13 +23,17 @@ class Weights:
     """How a sentence's score mixes its own similarity, its passage's, shared words, and new names.
 
     `novelty` rewards names and numbers the question does not contain: quiz-style questions ask for
-    exactly such an entity ("which team?").
+    exactly such an entity ("which team?"). `recency` favours articles of the last days before the
+    as-of date, and `lead` sentences near an article's start, where news states the event.
     """
 
     sentence: float = 0.35
     passage: float = 0.35
     overlap: float = 0.3
     novelty: float = 0.1
+    recency: float = 0.0
+    lead: float = 0.0
+    recent_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +50,16 @@ class AnswerConfig:
 
 @dataclass(slots=True)
 class Candidate:
+    """`relevance` decides whether to answer at all; `prior` (recency, lead) only orders the quotes."""
+
     article_id: str
     span: Span
-    score: float
+    relevance: float
+    prior: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return self.relevance + self.prior
 
 
 def source_ref(article: Article) -> SourceRef:
@@ -62,14 +74,16 @@ def compose(
     ranking: list[str],
     generation: Generation,
     config: AnswerConfig,
+    as_of: date | None = None,
 ) -> Answer:
     """Score every sentence of the passages against the question; quote the best, fail closed.
 
     `sources` lists the closest articles in retrieval order (shown when abstaining, scored by eval).
     """
     articles = generation.articles_by_id([*ranking[: config.sources], *(p.chunk.article_id for p in passages)])
-    candidates = _score_sentences(question, query_vector, passages, articles, generation, config.weights)
-    confidence = max((c.score for c in candidates), default=0.0)
+    candidates = _score_sentences(question, query_vector, passages, articles, generation, config.weights,
+                                  as_of or date.today())
+    confidence = max((c.relevance for c in candidates), default=0.0)
     closest = [source_ref(articles[i]) for i in ranking[: config.sources]]
     quotes = verified(_select(candidates, articles, generation, config), articles) if confidence >= config.threshold else []
     return Answer(question=question, abstained=not quotes, confidence=confidence, quotes=_grouped(quotes),
@@ -83,6 +97,7 @@ def _score_sentences(
     articles: dict[str, Article],
     generation: Generation,
     weights: Weights,
+    as_of: date,
 ) -> list[Candidate]:
     """A sentence scores by its own similarity and its passage's, so it must match and sit in context."""
     if not passages:
@@ -102,12 +117,24 @@ def _score_sentences(
     asked = set(_NAME.findall(question))
     candidates = []
     for (article_id, start, end, _), sentence in zip(found.values(), sentence_scores, strict=True):
-        text = articles[article_id].text[start:end]
-        candidates.append(Candidate(article_id, Span(start, end), weights.sentence * float(sentence)
-                                    + weights.passage * best_passage[(article_id, start)]
-                                    + weights.overlap * overlap(terms, f"{articles[article_id].title or ''} {text}")
-                                    + weights.novelty * min(1.0, len(set(_NAME.findall(text)) - asked) / 2)))
+        article = articles[article_id]
+        text = article.text[start:end]
+        candidates.append(Candidate(
+            article_id, Span(start, end),
+            relevance=weights.sentence * float(sentence) + weights.passage * best_passage[(article_id, start)]
+            + weights.overlap * overlap(terms, f"{article.title or ''} {text}")
+            + weights.novelty * min(1.0, len(set(_NAME.findall(text)) - asked) / 2),
+            prior=weights.recency * recency(article.published, as_of, weights.recent_days)
+            + weights.lead * 1000 / (1000 + start)))
     return candidates
+
+
+def recency(published: date | None, as_of: date, days: int) -> float:
+    """1 within `days` before the as-of date, fading to 0 over the month after."""
+    if published is None:
+        return 0.0
+    age = (as_of - published).days
+    return 1.0 if age <= days else max(0.0, 1 - (age - days) / 30)
 
 
 def overlap(terms: set[str], text: str) -> float:
@@ -124,10 +151,12 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
     seen_text: set[str] = set()
     used = 0
     ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
-    floor = max(config.threshold, ranked[0].score - config.margin) if ranked else config.threshold
+    floor = ranked[0].score - config.margin if ranked else 0.0
     for candidate in ranked:
         if len(quotes) == config.max_quotes or candidate.score < floor:
             break
+        if candidate.relevance < config.threshold:
+            continue
         if (candidate.article_id, candidate.span.start) in covered:
             continue
         article = articles[candidate.article_id]

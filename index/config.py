@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     abstain_threshold: float = Field(0.30, ge=-1.0, le=1.0, description="Min. confidence to quote.")
     quote_margin: float = Field(0.2, ge=0.0, le=2.0,
                                 description="Quotes scoring this far below the best are left out.")
+    quote_recency_weight: float = Field(0.1, ge=0.0, le=2.0, description="Lift for sentences of "
+                                        "articles from the last `recent_days` before the as-of date.")
+    quote_lead_weight: float = Field(0.1, ge=0.0, le=2.0,
+                                     description="Lift for sentences near an article's start.")
     max_question_chars: int = Field(500, ge=10)
 
     discord_token: SecretStr | None = Field(None, description="Bot token; never logged.")

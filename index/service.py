@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from index.answer import AnswerConfig, compose
+from index.answer import AnswerConfig, Weights, compose
 from index.build import Progress, reindex
 from index.config import Settings
 from index.embed import Embedder, embedder_name, make_embedder
@@ -152,7 +152,8 @@ class Newsdesk:
         answer = compose(cleaned, query_vector, passages, ranking, generation, AnswerConfig(
             max_quotes=k or s.max_quotes, max_chars=s.max_quote_chars,
             max_sentences=s.max_excerpt_sentences, threshold=s.abstain_threshold,
-            margin=s.quote_margin))
+            margin=s.quote_margin, weights=Weights(recency=s.quote_recency_weight, lead=s.quote_lead_weight,
+                                                   recent_days=s.recent_days)), as_of)
         answer.elapsed_ms = round((time.perf_counter() - began) * 1000, 1)
         return answer
 

@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from index.answer import verified
+from index.answer import AnswerConfig, Weights, compose, verified
+from index.models import Answer
 from index.errors import BadQuestion
 from index.retrieve import Mode, RetrievalConfig, retrieve
 from index.service import Newsdesk
@@ -95,3 +96,22 @@ def test_recent_rankings_favour_the_week_before_the_as_of_date_and_respect_the_m
     keyword_only, _ = retrieve(generation, question, vector, week_of_june_2020,
                                RetrievalConfig(mode=Mode.keyword, recent_days=7))
     assert keyword_only and all(p.dense_rank is None for p in keyword_only)
+
+
+def test_recency_and_lead_priors_order_quotes_but_never_change_whether_to_answer(seeds_desk: Newsdesk) -> None:
+    generation = seeds_desk.generation()
+    question = "Should Russia be invited back to the G7?"
+    vector = seeds_desk.embedder.encode([question])[0]
+    as_of = date(2020, 6, 3)
+    passages, ranking = retrieve(generation, question, vector, ArticleFilter(as_of=as_of), RetrievalConfig())
+
+    def answer(weights: Weights) -> Answer:
+        return compose(question, vector, passages, ranking, generation, AnswerConfig(weights=weights), as_of)
+
+    plain, fresh_first = answer(Weights()), answer(Weights(recency=1.0))
+    assert fresh_first.confidence == plain.confidence
+    assert fresh_first.quotes[0].published is not None
+    assert (as_of - fresh_first.quotes[0].published).days <= 7
+    assert {q.article_id for q in plain.quotes} != {fresh_first.quotes[0].article_id}
+    lead_first = answer(Weights(lead=1.0))
+    assert lead_first.quotes[0].start <= min(q.start for q in plain.quotes)
