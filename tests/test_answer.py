@@ -115,3 +115,11 @@ def test_recency_and_lead_priors_order_quotes_but_never_change_whether_to_answer
     assert {q.article_id for q in plain.quotes} != {fresh_first.quotes[0].article_id}
     lead_first = answer(Weights(lead=1.0))
     assert lead_first.quotes[0].start <= min(q.start for q in plain.quotes)
+
+
+def test_unused_quote_budget_carries_a_quote_on_into_the_paragraphs_that_follow(seeds_desk: Newsdesk) -> None:
+    answer = seeds_desk.ask("What did Pompeo say when asked if Russia should be invited back?")
+    quoted = " ".join(q.text for q in answer.quotes)
+    assert "Yeah, the President thinks so." in quoted
+    assert "we're going to work towards that end" in quoted
+    assert sum(len(q.text) for q in answer.quotes) <= seeds_desk.settings.max_quote_chars
