@@ -64,7 +64,8 @@ def ask(
     since: Annotated[str | None, typer.Option(help="Only articles published on/after YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Only articles published on/before YYYY-MM-DD.")] = None,
     k: Annotated[int | None, typer.Option("-k", min=1, max=10, help="At most this many quotes.")] = None,
-    mode: Annotated[Mode, typer.Option(help="Retrieval: keyword, dense or hybrid.")] = Mode.hybrid,
+    mode: Annotated[Mode, typer.Option(help="Retrieval: keyword, dense, hybrid, or rerank (hybrid, then "
+                                       "passages lifted by their best sentence).")] = Mode.rerank,
 ) -> None:
     """Answer a question with quoted excerpts (builds the index from seeds/ on first use)."""
     desk = open_desk()
@@ -143,7 +144,7 @@ def eval_command(
     corpus: Annotated[list[Path], typer.Option(help="Corpus: JSONL articles or a folder (repeatable).")],
     questions: Annotated[Path, typer.Option(help="Questions JSONL (see ../shared/eval/README.md).")],
     data_dir: Annotated[Path | None, typer.Option(help="Index folder; default data/eval/<corpus hash>.")] = None,
-    mode: Annotated[list[Mode], typer.Option(help="Retrieval modes to compare (repeatable).")] = [Mode.hybrid],  # noqa: B006
+    mode: Annotated[list[Mode], typer.Option(help="Retrieval modes to compare (repeatable).")] = [Mode.rerank],  # noqa: B006
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the figures here.")] = None,
     answers_out: Annotated[Path | None, typer.Option(help="Write every answer (JSONL) here.")] = None,

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     recent_days: int = Field(7, ge=0, le=3650, description="Also search the articles of the last N days "
                              "before the as-of date (or today) and fuse them in; 0 = off.")
     recent_weight: float = Field(0.5, ge=0.0, le=10.0, description="Weight of those recent rankings.")
+    rerank_weight: float = Field(0.01, ge=0.0, le=1.0, description="In rerank mode, how much a passage's "
+                                 "best sentence similarity adds to its fused score (a rank-1 hit is 1/61).")
 
     max_quotes: int = Field(4, ge=1, le=10)
     max_quote_chars: int = Field(1500, ge=100, le=10_000, description="All quotes together.")

@@ -32,6 +32,15 @@ class Mode(StrEnum):
     keyword = "keyword"
     dense = "dense"
     hybrid = "hybrid"
+    rerank = "rerank"
+
+    @property
+    def uses_dense(self) -> bool:
+        return self is not Mode.keyword
+
+    @property
+    def uses_keyword(self) -> bool:
+        return self is not Mode.dense
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,7 @@ class RetrievalConfig:
     mode: Mode = Mode.hybrid
     recent_days: int = 7
     recent_weight: float = 0.5
+    rerank_weight: float = 0.01
 
 
 def content_terms(text: str) -> set[str]:
@@ -94,6 +104,8 @@ def retrieve(
                 passage.keyword_rank = rank
             passage.score += weight / (config.rrf_k + rank + 1)
     ranked = sorted(fused.values(), key=lambda p: p.score, reverse=True)
+    if config.mode is Mode.rerank and query_vector is not None:
+        ranked = _reranked(generation, ranked, query_vector, config)
     per_article: dict[str, int] = {}
     selected: list[Passage] = []
     for passage in ranked:
@@ -104,6 +116,23 @@ def retrieve(
     return selected, list(dict.fromkeys(p.chunk.article_id for p in ranked))
 
 
+def _reranked(generation: Generation, ranked: list[Passage], query_vector: np.ndarray,
+              config: RetrievalConfig) -> list[Passage]:
+    """Lift each of the top fused passages by its best sentence's similarity to the question.
+
+    A late-interaction reranker from the stored sentence vectors, standing in for a cross-encoder (none
+    installs offline): a chunk's one vector blurs the sentence that answers. The weight is on the RRF
+    scale (a rank-1 hit scores 1/61), so fusion still decides between passages of like sentences.
+    """
+    head = ranked[: config.candidates]
+    best: dict[int, float] = {}
+    for chunk_id, _, _, _, vector in generation.sentences_within([p.chunk for p in head]):
+        best[chunk_id] = max(best.get(chunk_id, 0.0), float(vector.astype(np.float32) @ query_vector))
+    for passage in head:
+        passage.score += config.rerank_weight * best.get(passage.chunk.id, 0.0)
+    return sorted(head, key=lambda p: p.score, reverse=True) + ranked[config.candidates:]
+
+
 def _rankings(
     generation: Generation, question: str, query_vector: np.ndarray | None, where: ArticleFilter,
     config: RetrievalConfig, keyword_k: int,
@@ -112,9 +141,9 @@ def _rankings(
     selection = generation.selection(where) if where.active else None
     dense: list[tuple[int, float]] = []
     keyword: list[tuple[int, float]] = []
-    if config.mode in (Mode.dense, Mode.hybrid) and query_vector is not None:
+    if config.mode.uses_dense and query_vector is not None:
         dense = generation.dense(query_vector, config.candidates, selection)
-    if config.mode in (Mode.keyword, Mode.hybrid):
+    if config.mode.uses_keyword:
         match = fts_query(question)
         if match:
             keyword = generation.keyword(match, keyword_k, where)

@@ -136,7 +136,7 @@ class Newsdesk:
         return report
 
     def ask(self, question: str, outlets: Sequence[str] = (), since: date | None = None,
-            until: date | None = None, k: int | None = None, mode: Mode = Mode.hybrid,
+            until: date | None = None, k: int | None = None, mode: Mode = Mode.rerank,
             as_of: date | None = None) -> Answer:
         """`as_of` answers as of a day: later articles are left out, undated ones kept."""
         began = time.perf_counter()
@@ -147,7 +147,7 @@ class Newsdesk:
         where = ArticleFilter(tuple(o.strip() for o in outlets if o.strip()), since, until, as_of)
         config = RetrievalConfig(candidates=s.candidates, rrf_k=s.rrf_k, per_article=s.per_article_passages,
                                  passages=s.passages, mode=mode, recent_days=s.recent_days,
-                                 recent_weight=s.recent_weight)
+                                 recent_weight=s.recent_weight, rerank_weight=s.rerank_weight)
         passages, ranking = retrieve(generation, cleaned, query_vector, where, config)
         answer = compose(cleaned, query_vector, passages, ranking, generation, AnswerConfig(
             max_quotes=k or s.max_quotes, max_chars=s.max_quote_chars,

@@ -123,3 +123,20 @@ def test_unused_quote_budget_carries_a_quote_on_into_the_paragraphs_that_follow(
     assert "Yeah, the President thinks so." in quoted
     assert "we're going to work towards that end" in quoted
     assert sum(len(q.text) for q in answer.quotes) <= seeds_desk.settings.max_quote_chars
+
+
+def test_rerank_lifts_passages_by_their_best_sentence_within_the_fused_pool(seeds_desk: Newsdesk) -> None:
+    generation = seeds_desk.generation()
+    question = "How many ventilators did the United States ship to Russia?"
+    vector = seeds_desk.embedder.encode([question])[0]
+
+    def passages(**config: object) -> list[int]:
+        found, _ = retrieve(generation, question, vector, ArticleFilter(), RetrievalConfig(passages=100, per_article=100, **config))
+        return [p.chunk.id for p in found]
+
+    hybrid, reranked = passages(mode=Mode.hybrid), passages(mode=Mode.rerank, rerank_weight=100.0)
+    assert set(reranked) == set(hybrid) and reranked != hybrid
+    best: dict[int, float] = {}
+    for chunk_id, _, _, _, sentence in generation.sentences_within(list(generation.chunks(reranked).values())):
+        best[chunk_id] = max(best.get(chunk_id, 0.0), float(sentence.astype("float32") @ vector))
+    assert [best[i] for i in reranked] == sorted((best[i] for i in reranked), reverse=True)
