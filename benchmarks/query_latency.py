@@ -1,4 +1,5 @@
-"""Single-question latency with the index loaded: the whole ask, and its parts.
+"""Single-question latency with the index loaded: the whole ask (default rerank mode, and hybrid
+without the sentence rerank, interleaved so the two compare in one run), and its parts.
 
     python benchmarks/query_latency.py --data-dir DIR [--questions FILE] [--n 100] [--threads 1]
 """
@@ -16,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.results import percentiles, write  # noqa: E402
 from index.evaluate import corpus_desk, load_questions  # noqa: E402
-from index.retrieve import fts_query  # noqa: E402
+from index.retrieve import Mode, fts_query  # noqa: E402
 
 QUESTIONS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "realtimeqa-2023.jsonl"
 
@@ -33,11 +34,15 @@ def main() -> None:
     desk = corpus_desk(args.data_dir)
     generation = desk.generation()
     desk.ask("warm up")
-    parts: dict[str, list[float]] = {"ask": [], "embed_question": [], "dense_search": [], "keyword_search": []}
+    parts: dict[str, list[float]] = {"ask": [], "ask_hybrid": [], "embed_question": [], "dense_search": [],
+                                     "keyword_search": []}
     for question in questions:
         began = time.perf_counter()
         desk.ask(question)
         parts["ask"].append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        desk.ask(question, mode=Mode.hybrid)
+        parts["ask_hybrid"].append((time.perf_counter() - began) * 1000)
         began = time.perf_counter()
         vector = desk.embedder.encode([question])[0]
         parts["embed_question"].append((time.perf_counter() - began) * 1000)

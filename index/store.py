@@ -218,13 +218,22 @@ class Generation:
                 'SELECT start, "end" FROM sentences WHERE article_id = ? ORDER BY start', (article_id,))]
 
     def sentences_within(self, chunks: Sequence[Chunk]) -> list[tuple[int, str, int, int, np.ndarray]]:
-        """(chunk id, article id, start, end, vector) of every sentence inside each chunk; a sentence shared
-        by overlapping chunks comes once per chunk."""
+        """(chunk id, article id, start, end, vector) of every sentence inside each chunk, in the chunks'
+        order; a sentence shared by overlapping chunks comes once per chunk. One query, its index range
+        bounded on both ends: the reranker asks for 40 chunks per question (0.4 ms; 6 ms when the range
+        ran on to the article's end)."""
+        if not chunks:
+            return []
+        order = {chunk.id: i for i, chunk in enumerate(chunks)}
         with self._cursor() as cur:
-            return [(chunk.id, chunk.article_id, start, end, np.frombuffer(vector, dtype=np.float16))
-                    for chunk in chunks for start, end, vector in cur.execute(
-                        'SELECT start, "end", vector FROM sentences WHERE article_id = ? AND start >= ? '
-                        'AND "end" <= ? ORDER BY start', (chunk.article_id, chunk.start, chunk.end))]
+            rows = cur.execute(
+                'SELECT c.id, s.article_id, s.start, s."end", s.vector FROM chunks c JOIN sentences s '
+                'ON s.article_id = c.article_id AND s.start >= c.start AND s.start < c."end" '
+                'AND s."end" <= c."end" '
+                f"WHERE c.id IN ({','.join('?' * len(order))})", list(order)).fetchall()
+        rows.sort(key=lambda row: (order[row[0]], row[2]))
+        return [(chunk_id, article_id, start, end, np.frombuffer(vector, dtype=np.float16))
+                for chunk_id, article_id, start, end, vector in rows]
 
     def chunks(self, ids: Sequence[int]) -> dict[int, Chunk]:
         if not ids:
