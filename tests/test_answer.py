@@ -131,7 +131,8 @@ def test_rerank_lifts_passages_by_their_best_sentence_within_the_fused_pool(seed
     vector = seeds_desk.embedder.encode([question])[0]
 
     def passages(**config: object) -> list[int]:
-        found, _ = retrieve(generation, question, vector, ArticleFilter(), RetrievalConfig(passages=100, per_article=100, **config))
+        every_passage = RetrievalConfig(passages=100, per_article=100, **config)
+        found, _ = retrieve(generation, question, vector, ArticleFilter(), every_passage)
         return [p.chunk.id for p in found]
 
     hybrid, reranked = passages(mode=Mode.hybrid), passages(mode=Mode.rerank, rerank_weight=100.0)
