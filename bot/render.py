@@ -65,9 +65,13 @@ def render_answer(answer: Answer, prompts: Prompts) -> Reply:
     if answer.abstained:
         template = prompts.not_covered if answer.closest else prompts.no_sources
         lines = [template.safe_substitute(question=question)]
+        lines += [clean(answer.why)] if answer.why else []
         lines += [f"- {source_line(s)}" for s in answer.closest]
         return Reply(content=shorten("\n".join(lines), CONTENT_LIMIT))
-    reply = Reply(content=shorten(prompts.answer_header.safe_substitute(question=question), CONTENT_LIMIT))
+    header = prompts.answer_header.safe_substitute(question=question)
+    if answer.partial:
+        header += f"\n*Partly answered: {clean(answer.partial)}*"
+    reply = Reply(content=shorten(header, CONTENT_LIMIT))
     groups: dict[str, list[Quote]] = {}
     for quote in answer.quotes:
         groups.setdefault(quote.article_id, []).append(quote)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
+from index.answerability import Evidence, decide
 from index.chunk import Span
 from index.models import Answer, Article, Passage, Quote, SourceRef
 from index.retrieve import content_terms
-from index.store import Generation
+from index.store import ArticleFilter, Generation
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'&-]+|\b\d[\d,.]*\b")
@@ -41,7 +43,8 @@ class AnswerConfig:
     max_quotes: int = 4
     max_chars: int = 1500
     max_sentences: int = 3
-    threshold: float = 0.30
+    floor: float = 0.30
+    abstain_below: float | None = None
     per_article: int = 2
     margin: float = 0.2
     sources: int = 10
@@ -56,6 +59,7 @@ class Candidate:
     span: Span
     relevance: float
     prior: float = 0.0
+    similarity: float = 0.0
 
     @property
     def score(self) -> float:
@@ -75,19 +79,28 @@ def compose(
     generation: Generation,
     config: AnswerConfig,
     as_of: date | None = None,
+    where: ArticleFilter = ArticleFilter(),
 ) -> Answer:
     """Score every sentence of the passages against the question; quote the best, fail closed.
 
-    `sources` lists the closest articles in retrieval order (shown when abstaining, scored by eval).
+    The quotes are chosen before the answerability decision, which reads them (does any give the kind of
+    entity asked for?). `sources` lists the closest articles in retrieval order (shown when abstaining).
     """
     articles = generation.articles_by_id([*ranking[: config.sources], *(p.chunk.article_id for p in passages)])
-    candidates = _score_sentences(question, query_vector, passages, articles, generation, config.weights,
-                                  as_of or date.today())
+    day = as_of or date.today()
+    candidates, similarities = _score_sentences(question, query_vector, passages, articles, generation,
+                                                config.weights, day)
     confidence = max((c.relevance for c in candidates), default=0.0)
     closest = [source_ref(articles[i]) for i in ranking[: config.sources]]
-    answering = confidence >= config.threshold
-    quotes = verified(_select(candidates, articles, generation, config), articles) if answering else []
-    return Answer(question=question, abstained=not quotes, confidence=confidence, quotes=_grouped(quotes),
+    quotes = verified(_select(candidates, articles, generation, config), articles, passages)
+    decision = decide(Evidence(question, passages, [q.text for q in quotes], confidence,
+                               max((c.similarity for c in candidates), default=0.0), similarities, where, day,
+                               [articles[p.chunk.article_id].published for p in passages],
+                               config.weights.recent_days),
+                      generation, config.abstain_below)
+    return Answer(question=question, abstained=not decision.answer, confidence=round(confidence, 4),
+                  reason=decision.reason, why=decision.why, partial=decision.partial,
+                  answerability=decision.answerability, quotes=_grouped(quotes) if decision.answer else [],
                   sources=closest, generation=generation.name)
 
 
@@ -99,10 +112,12 @@ def _score_sentences(
     generation: Generation,
     weights: Weights,
     as_of: date,
-) -> list[Candidate]:
-    """A sentence scores by its own similarity and its passage's, so it must match and sit in context."""
+) -> tuple[list[Candidate], list[float]]:
+    """A sentence scores by its own similarity and its passage's, so it must match and sit in context.
+
+    Also returns each passage's similarity to the question, in the passages' order."""
     if not passages:
-        return []
+        return [], []
     passage_vectors = generation.chunk_vectors([p.chunk.id for p in passages])
     passage_scores = dict(zip((p.chunk.id for p in passages), passage_vectors @ query_vector, strict=True))
     best_passage: dict[tuple[str, int], float] = {}
@@ -112,7 +127,7 @@ def _score_sentences(
         best_passage[key] = max(best_passage.get(key, -1.0), float(passage_scores[chunk_id]))
         found.setdefault(key, (article_id, start, end, vector))
     if not found:
-        return []
+        return [], [float(v) for v in passage_scores.values()]
     sentence_scores = np.vstack([v for *_, v in found.values()]).astype(np.float32) @ query_vector
     terms = content_terms(question)
     asked = set(_NAME.findall(question))
@@ -125,9 +140,10 @@ def _score_sentences(
             relevance=weights.sentence * float(sentence) + weights.passage * best_passage[(article_id, start)]
             + weights.overlap * overlap(terms, f"{article.title or ''} {text}")
             + weights.novelty * min(1.0, len(set(_NAME.findall(text)) - asked) / 2),
+            similarity=float(sentence),
             prior=weights.recency * recency(article.published, as_of, weights.recent_days)
             + weights.lead * 1000 / (1000 + start)))
-    return candidates
+    return candidates, [float(v) for v in passage_scores.values()]
 
 
 def recency(published: date | None, as_of: date, days: int) -> float:
@@ -174,7 +190,7 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
     for candidate in ranked:
         if len(picks) == config.max_quotes or candidate.score < floor:
             break
-        if candidate.relevance < config.threshold or (candidate.article_id, candidate.span.start) in covered:
+        if candidate.relevance < config.floor or (candidate.article_id, candidate.span.start) in covered:
             continue
         article = articles[candidate.article_id]
         if sum(p.article.id == article.id for p in picks) >= config.per_article:
@@ -232,14 +248,21 @@ def _grow(pick: _Pick, scores: dict[tuple[str, int], float], covered: set[tuple[
         pick.first, pick.last = first, last
 
 
-def verified(quotes: list[Quote], articles: dict[str, Article]) -> list[Quote]:
-    """Fail closed: a quote that is not exactly the article's text at its offsets never leaves the core."""
+def verified(quotes: list[Quote], articles: dict[str, Article], passages: Sequence[Passage] = ()) -> list[Quote]:
+    """Fail closed: a quote leaves the core only if it is the article's text at its offsets, and the article's
+    stored text still agrees with the indexed chunks it was found through (a generation whose text and
+    offsets disagree is corrupt, and its quotes cannot be trusted)."""
+    torn = {p.chunk.article_id for p in passages if p.chunk.article_id in articles
+            and articles[p.chunk.article_id].text[p.chunk.start:p.chunk.end] != p.chunk.text}
+    for article_id in sorted(torn):
+        log.error("article %s: stored text disagrees with its indexed chunks; not quoting it "
+                  "(rebuild with `newsdesk index --rebuild`)", article_id)
     good = []
     for quote in quotes:
         article = articles.get(quote.article_id)
-        if article is not None and article.text[quote.start:quote.end] == quote.text:
+        if article is not None and quote.article_id not in torn and article.text[quote.start:quote.end] == quote.text:
             good.append(quote)
-        else:
+        elif quote.article_id not in torn:
             log.error("dropped a quote that is not verbatim at its offsets: %s %d-%d",
                       quote.article_id, quote.start, quote.end)
     return good

@@ -58,14 +58,18 @@ class Settings(BaseSettings):
     max_quotes: int = Field(4, ge=1, le=10)
     max_quote_chars: int = Field(1500, ge=100, le=10_000, description="All quotes together.")
     max_excerpt_sentences: int = Field(3, ge=1, le=6)
-    abstain_threshold: float = Field(0.30, ge=-1.0, le=1.0, description="Min. confidence to quote.")
+    abstain_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Abstain below this answerability (0-1); empty = the cut fitted "
+        "with the model in index/answerability.json.")
+    quote_floor: float = Field(0.30, ge=-1.0, le=1.0, description="Sentences scoring below this are never quoted.")
     quote_margin: float = Field(0.2, ge=0.0, le=2.0,
                                 description="Quotes scoring this far below the best are left out.")
     quote_recency_weight: float = Field(0.1, ge=0.0, le=2.0, description="Lift for sentences of "
                                         "articles from the last `recent_days` before the as-of date.")
     quote_lead_weight: float = Field(0.1, ge=0.0, le=2.0,
                                      description="Lift for sentences near an article's start.")
-    max_question_chars: int = Field(500, ge=10)
+    max_question_chars: int = Field(2000, ge=10, description="Longer questions are refused; a Discord "
+                                    "message holds 2,000 characters.")
 
     discord_token: SecretStr | None = Field(None, description="Bot token; never logged.")
     discord_channels: Annotated[list[int], NoDecode] = Field(

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from index.build import Progress
 from index.config import load_settings
 from index.embed import Embedder
-from index.models import Answer, IndexReport
+from index.errors import BadQuestion
+from index.models import AbstainReason, Answer, IndexReport
 from index.retrieve import Mode
 from index.service import Newsdesk
 
@@ -56,15 +57,17 @@ class Figures(BaseModel):
     mrr_at_10: float | None
     abstain_offtopic: float | None
     false_abstain: float | None
+    refused: int = 0
     quotes_median: float
     quoted_chars_median: float
     latency_ms_median: float
     latency_ms_p95: float
 
 
-def corpus_desk(folder: Path, embedder: Embedder | None = None) -> Newsdesk:
+def corpus_desk(folder: Path, embedder: Embedder | None = None, **settings: object) -> Newsdesk:
     """A desk over its own data folder with no seeds, as evaluations and benchmarks need."""
-    return Newsdesk(load_settings(data_dir=folder, seeds_dir=None, articles_dir=folder / "articles"), embedder=embedder)
+    return Newsdesk(load_settings(data_dir=folder, seeds_dir=None, articles_dir=folder / "articles", **settings),
+                    embedder=embedder)
 
 
 def load_questions(path: Path, limit: int | None = None) -> list[Question]:
@@ -120,6 +123,7 @@ def figures(mode: str, questions: list[Question], results: list[Scored]) -> Figu
         mrr_at_10=_mean((1.0 / r.rank if r.rank else 0.0) for r in ranked),
         abstain_offtopic=_mean(float(r.answer.abstained) for r in offtopic),
         false_abstain=_mean(float(r.answer.abstained) for r in answerable),
+        refused=sum(r.answer.reason is AbstainReason.refused for r in results),
         quotes_median=statistics.median([r.quotes for r in results]) if results else 0,
         quoted_chars_median=statistics.median([sum(len(q.text) for q in r.answer.quotes) for r in results])
         if results else 0,
@@ -155,7 +159,10 @@ def run_eval(
     for mode in modes:
         results = []
         for number, question in enumerate(questions, 1):
-            answer = desk.ask(question.question, mode=mode, as_of=question.asked_on)
+            try:
+                answer = desk.ask(question.question, mode=mode, as_of=question.asked_on)
+            except BadQuestion as exc:
+                answer = refusal(question.question, exc)
             scored = score(desk, question, answer, mode.value)
             results.append(scored)
             if on_answer:
@@ -166,6 +173,12 @@ def run_eval(
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return EvalRun(corpus=[str(c) for c in corpora], questions_file=str(questions_file), index=report,
                    index_seconds=round(index_seconds, 2), peak_memory_mb=round(peak, 1), modes=tables)
+
+
+def refusal(question: str, error: BadQuestion) -> Answer:
+    """A question the desk refuses is scored as an abstention with its reason, and the run goes on."""
+    return Answer(question=question, abstained=True, confidence=0.0, reason=AbstainReason.refused,
+                  why=str(error))
 
 
 def write_answers(path: Path) -> Callable[[Scored], None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
@@ -92,10 +93,36 @@ class Quote(SourceRef):
     score: float
 
 
+class AbstainReason(StrEnum):
+    """Why the coverage does not answer, machine-readable (`--json`); `Answer.why` says it to a person."""
+
+    no_match = "no_match"  # the outlet/date filter admits no article
+    not_news = "not_news"  # a how-to, advice or chit-chat request that no news report answers
+    out_of_range = "out_of_range"  # the question names years (or "this week") the coverage does not reach
+    unknown_outlet = "unknown_outlet"  # the question asks what an outlet reported that the index does not carry
+    unknown_terms = "unknown_terms"  # the question's rarest words occur in no indexed article
+    terms_missing = "terms_missing"  # they occur somewhere, but not in the closest passages
+    weak_match = "weak_match"  # the closest passages match too weakly to answer
+    refused = "refused"  # not a question that can be asked (eval records it and goes on)
+
+
+class Answerability(BaseModel):
+    """The answer-or-abstain decision, with the signals behind it (index/answerability.py)."""
+
+    probability: float
+    quotable: bool = Field(False, description="Whether any sentence cleared the quote floor.")
+    signals: dict[str, float] = {}
+    missing_terms: list[str] = Field([], description="Salient question words the closest passages lack.")
+
+
 class Answer(BaseModel):
     question: str
     abstained: bool
     confidence: float
+    reason: AbstainReason | None = None
+    why: str | None = Field(None, description="One line saying why the coverage does not answer.")
+    partial: str | None = Field(None, description="Set when the quotes answer only part of the question.")
+    answerability: Answerability | None = None
     quotes: list[Quote] = []
     sources: list[SourceRef] = Field([], description="Closest articles, listed when abstaining.")
     generation: str = ""

@@ -41,6 +41,11 @@ def clean_question(text: str, max_chars: int) -> str:
     return question
 
 
+def check_window(since: date | None, until: date | None) -> None:
+    if since and until and since > until:
+        raise BadQuestion(f"the start date {since.isoformat()} is after the end date {until.isoformat()}")
+
+
 def summary(article: Article, chunks: int) -> ArticleSummary:
     return ArticleSummary(article_id=article.id, title=article.title, label=article.label,
                           outlet=article.outlet, published=article.published, url=article.url,
@@ -142,6 +147,7 @@ class Newsdesk:
         began = time.perf_counter()
         s = self.settings
         cleaned = clean_question(question, s.max_question_chars)
+        check_window(since, until)
         generation = self.generation()
         query_vector = self.embedder.encode([cleaned])[0]
         where = ArticleFilter(tuple(o.strip() for o in outlets if o.strip()), since, until, as_of)
@@ -151,9 +157,9 @@ class Newsdesk:
         passages, ranking = retrieve(generation, cleaned, query_vector, where, config)
         answer = compose(cleaned, query_vector, passages, ranking, generation, AnswerConfig(
             max_quotes=k or s.max_quotes, max_chars=s.max_quote_chars,
-            max_sentences=s.max_excerpt_sentences, threshold=s.abstain_threshold,
+            max_sentences=s.max_excerpt_sentences, floor=s.quote_floor, abstain_below=s.abstain_threshold,
             margin=s.quote_margin, weights=Weights(recency=s.quote_recency_weight, lead=s.quote_lead_weight,
-                                                   recent_days=s.recent_days)), as_of)
+                                                   recent_days=s.recent_days)), as_of, where)
         answer.elapsed_ms = round((time.perf_counter() - began) * 1000, 1)
         return answer
 

@@ -49,6 +49,7 @@ CREATE TABLE sentences (
 );
 CREATE INDEX sentences_by_article ON sentences(article_id, start);
 CREATE INDEX articles_by_outlet ON articles(outlet COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS articles_by_published ON articles(published);
 CREATE VIRTUAL TABLE chunks_fts USING fts5(text, tokenize = 'porter unicode61');
 """
 
@@ -138,6 +139,9 @@ class Generation:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
+        self._coverage: dict[ArticleFilter, tuple[int, date | None, date | None]] = {}
+        self._frequencies: dict[str, int] = {}
+        self._outlets: list[str] | None = None
         self._db.execute("SELECT 1 FROM articles LIMIT 1")
 
     @property
@@ -278,14 +282,57 @@ class Generation:
         return [(int(r[0]), -float(r[1])) for r in rows]
 
     def outlets(self) -> list[str]:
-        with self._cursor() as cur:
-            return [r[0] for r in cur.execute(
-                "SELECT DISTINCT outlet FROM articles WHERE outlet IS NOT NULL ORDER BY outlet")]
+        if self._outlets is None:
+            with self._cursor() as cur:
+                self._outlets = [r[0] for r in cur.execute(
+                    "SELECT DISTINCT outlet FROM articles WHERE outlet IS NOT NULL ORDER BY outlet")]
+        return list(self._outlets)
 
-    def date_range(self) -> tuple[date | None, date | None]:
-        with self._cursor() as cur:
-            low, high = cur.execute("SELECT min(published), max(published) FROM articles").fetchone()
-        return (date.fromisoformat(low) if low else None, date.fromisoformat(high) if high else None)
+    def date_range(self, where: ArticleFilter = ArticleFilter()) -> tuple[date | None, date | None]:
+        _, low, high = self.coverage(where)
+        return low, high
+
+    def admitted(self, where: ArticleFilter) -> int:
+        """How many articles a filter lets through: zero turns an abstention into 'nothing matches'."""
+        return self.coverage(where)[0]
+
+    def coverage(self, where: ArticleFilter) -> tuple[int, date | None, date | None]:
+        """(articles, earliest, newest) a filter admits; remembered per filter, as a generation never changes
+        and most questions share one (as of today)."""
+        known = self._coverage.get(where)
+        if known is None:
+            clause, params = where.sql()
+            with self._cursor() as cur:
+                count, low, high = cur.execute(
+                    f"SELECT count(*), min(published), max(published) FROM articles a WHERE {clause}", params
+                ).fetchone()
+            known = (int(count), date.fromisoformat(low) if low else None, date.fromisoformat(high) if high else None)
+            if len(self._coverage) >= 1024:
+                self._coverage.clear()
+            self._coverage[where] = known
+        return known
+
+    def document_frequencies(self, stems: Collection[str]) -> dict[str, int]:
+        """Chunks containing each Porter stem, read from FTS5's own term index and remembered.
+
+        FTS5 counts a term's chunks by walking its whole list, so "said" costs milliseconds at 100k chunks;
+        a generation never changes, so each stem is counted once. The vocabulary table lives in the
+        connection's temp schema: read-only generations need no schema change.
+        """
+        wanted = [stem for stem in stems if stem not in self._frequencies]
+        if wanted:
+            db = self._db
+            if not getattr(self._local, "vocab", False):
+                db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab "
+                           "USING fts5vocab(main, chunks_fts, row)")
+                self._local.vocab = True
+            with self._cursor() as cur:
+                found = dict(cur.execute(f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN "
+                                         f"({','.join('?' * len(wanted))})", wanted).fetchall())
+            if len(self._frequencies) > 200_000:
+                self._frequencies.clear()
+            self._frequencies.update((stem, int(found.get(stem, 0))) for stem in wanted)
+        return {stem: self._frequencies[stem] for stem in stems}
 
     def verify(self) -> None:
         """FAISS ids == SQLite chunk ids == manifest counts; raises IndexCorrupt otherwise."""
@@ -421,6 +468,8 @@ class GenerationWriter:
         self.db = _connect(path / "meta.sqlite", readonly=False)
         if base is None:
             self.db.executescript(SCHEMA)
+        else:  # generations written before the index existed gain it at their next re-index
+            self.db.execute("CREATE INDEX IF NOT EXISTS articles_by_published ON articles(published)")
         self.db.execute("BEGIN")
 
     def remove_articles(self, article_ids: Sequence[str], keep_vectors: Collection[int] = frozenset()) -> None:

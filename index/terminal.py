@@ -18,9 +18,11 @@ def format_answer(answer: Answer, prompts: Prompts) -> str:
     if answer.abstained:
         template = prompts.not_covered if answer.closest else prompts.no_sources
         lines = [template.safe_substitute(question=answer.question)]
+        lines += [answer.why] if answer.why else []
         lines += [f"  - {attribution(s)}" for s in answer.closest]
         return "\n".join(lines)
     lines = [prompts.answer_header.safe_substitute(question=answer.question), ""]
+    lines += [f"Partly answered: {answer.partial}", ""] if answer.partial else []
     for quote in answer.quotes:
         lines += [f"> {line}" for line in quote.text.splitlines()]
         lines += [f"  — {attribution(quote)}", ""]
@@ -55,7 +57,7 @@ def format_source(article: Article, info: ArticleSummary) -> str:
 def format_eval(run: EvalRun) -> str:
     """Modes side by side, then the cost of the index."""
     columns = ["mode", "verbatim", "answer_in_quotes", "hit_at_1", "hit_at_5", "hit_at_10", "mrr_at_10",
-               "abstain_offtopic", "false_abstain", "quotes_median", "quoted_chars_median",
+               "abstain_offtopic", "false_abstain", "refused", "quotes_median", "quoted_chars_median",
                "latency_ms_median", "latency_ms_p95"]
     rows = [[str(getattr(f, c)) if getattr(f, c) is not None else "-" for c in columns] for f in run.modes]
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]

@@ -1,5 +1,6 @@
 """Answers quote the articles word for word, say where each quote came from, or abstain."""
 
+import sqlite3
 from datetime import date
 
 import pytest
@@ -12,7 +13,7 @@ from index.service import Newsdesk
 from index.store import ArticleFilter
 
 QUESTIONS = ["Why was Russia expelled from the G8?", "What did Pompeo say about Russia?",
-             "How many ventilators did the United States ship to Russia?", "Who is Andrew S. Weiss?"]
+             "How many ventilators did the United States ship to Russia?", "What did Andrew S. Weiss say about Putin?"]
 G8 = "Russia was expelled in 2014 from what was known as the Group of 8 after Mr. Putin annexed Ukraine’s Crimean Peninsula."
 
 
@@ -57,6 +58,21 @@ def test_a_quote_that_is_not_verbatim_is_dropped(seeds_desk: Newsdesk) -> None:
     assert verified([quote, tampered, shifted], {article.id: article}) == [quote]
 
 
+def test_an_article_whose_stored_text_disagrees_with_its_chunks_is_never_quoted(make_desk) -> None:
+    desk = make_desk()
+    desk.reindex()
+    assert G8 in desk.ask("Why was Russia expelled from the G8?").quotes[0].text
+    database = desk.generation().path / "meta.sqlite"
+    desk.generation().close()
+    with sqlite3.connect(database) as db:  # shift the text one character against every stored offset
+        db.execute("UPDATE articles SET text = ' ' || text WHERE id = '000_a40fa405f421a0a6'")
+    desk._generation = None
+    answer = desk.ask("Why was Russia expelled from the G8?")
+    assert "000_a40fa405f421a0a6" not in {q.article_id for q in answer.quotes}
+    for quote in answer.quotes:
+        assert desk.source(quote.article_id)[0].text[quote.start:quote.end] == quote.text
+
+
 def test_outlet_and_date_filters_return_only_matching_articles(seeds_desk: Newsdesk) -> None:
     rt = seeds_desk.ask("What did Trump say about Russia?", outlets=["rt"])
     assert rt.quotes and {q.article_id for q in rt.quotes} == {"003_60249ec177c291d1"}
@@ -64,6 +80,18 @@ def test_outlet_and_date_filters_return_only_matching_articles(seeds_desk: Newsd
     assert later.quotes and {q.article_id for q in later.quotes} == {"000_a40fa405f421a0a6"}
     none = seeds_desk.ask("What did Trump say about Russia?", outlets=["Nowhere News"])
     assert none.abstained and none.sources == []
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_filters_hold_when_the_recent_window_has_other_articles(seeds_desk: Newsdesk, mode: Mode) -> None:
+    """As of 2020-06-03 the 7-day window holds only the undated-outlet article of 2020-06-01: an RT-only
+    question must not let it in through the window's own rankings."""
+    answer = seeds_desk.ask("What did Trump say about Russia and the G7?", outlets=["RT"], mode=mode,
+                            as_of=date(2020, 6, 3))
+    assert answer.sources and {s.outlet for s in answer.sources} == {"RT"}
+    assert {q.outlet for q in answer.quotes} <= {"RT"}
+    window = seeds_desk.ask("What did Trump say about Russia and the G7?", mode=mode, as_of=date(2020, 6, 3))
+    assert "000_a40fa405f421a0a6" in {s.article_id for s in window.sources}
 
 
 @pytest.mark.parametrize("question", ["", "   ", "\u200b\u200b", "?!?", "x" * 5000])

@@ -306,6 +306,8 @@ def test_ask_defers_then_answers_and_explains_bad_questions(library: Newsdesk, t
                 reply = (await handle.wait_followups(1, timeout=30))[0]
                 blank = await (await emu.send_command("ask", {"question": "   "}))
                 undated = await (await emu.send_command("ask", {"question": G8, "since": "June 2020"}))
+                backwards = await (await emu.send_command("ask", {"question": G8, "since": "2021-01-01",
+                                                                  "until": "2020-01-01"}))
                 off_topic = await emu.send_command("ask", {"question": TUNGSTEN})
                 await off_topic
                 refusal = (await off_topic.wait_followups(1, timeout=30))[0]
@@ -317,7 +319,9 @@ def test_ask_defers_then_answers_and_explains_bad_questions(library: Newsdesk, t
             assert "ask a question in words" in blank.data["content"].lower()
             assert "Traceback" not in blank.data["content"]
             assert undated.data["flags"] & EPHEMERAL and "since must be a date like" in undated.data["content"]
+            assert backwards.data["flags"] & EPHEMERAL and "after the end date" in backwards.data["content"]
             assert "doesn't answer" in refusal["content"] and refusal["embeds"] == []
+            assert library.ask(TUNGSTEN).why in refusal["content"]
             assert emu.violations == [] and emu.pings == []
 
     run(scenario)

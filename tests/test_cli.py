@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from index.answerability import default_model
 from index.service import Newsdesk
 
 
@@ -26,6 +27,15 @@ def test_ask_json_is_the_answer_model(seeds_desk: Newsdesk) -> None:
     result = run(["ask", "--json", "-k", "2", "What is the boiling point of tungsten?"], seeds_desk.settings.data_dir)
     data = json.loads(result.stdout)
     assert data["abstained"] is True and data["quotes"] == []
+    assert data["reason"] == "unknown_terms" and "“tungsten”" in data["why"]
+    assert data["answerability"]["probability"] < default_model().threshold and "tungsten" in data["answerability"]["missing_terms"]
+
+
+def test_abstention_in_the_terminal_says_why_and_lists_the_closest(seeds_desk: Newsdesk) -> None:
+    result = run(["ask", "Who won Euro 2024?"], seeds_desk.settings.data_dir)
+    assert result.returncode == 0, result.stderr
+    assert "The coverage runs from 2019-08-28 to 2020-06-01; nothing is dated 2024." in result.stdout
+    assert "[003_60249ec177c291d1]" in result.stdout
 
 
 def test_ask_on_a_fresh_checkout_builds_the_index_first(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ def write(tmp_path: Path, name: str, data: str | bytes) -> Path:
     return path
 
 
-@pytest.mark.skipif(not (SHARED / "seeds").exists(), reason="needs ../shared/seeds")
+@pytest.mark.shared(SHARED / "seeds")
 def test_seed_text_is_byte_for_byte_what_was_received() -> None:
     for received in (SHARED / "seeds").glob("*.txt"):
         articles, rejections = read_articles(PROJECT_ROOT / "seeds" / f"{received.stem}.md", CAP)

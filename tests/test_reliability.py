@@ -114,7 +114,7 @@ def test_a_second_concurrent_reindex_is_refused(make_desk, tmp_path: Path) -> No
     st.text(min_size=1, max_size=20).map(lambda t: (t * 10_000)[:10_000]),
     st.sampled_from(["@everyone why?", "<@&123456789012345678> what happened?", "**bold** `code` ||x||",
                      "Почему Россию исключили из G8?", "俄罗斯为什么被G8开除？", "' OR 1=1 --", 'NEAR("a" "b")',
-                     "\u200b\u200bWhy\u200b was Russia expelled?", "a" * 501]),
+                     "\u200b\u200bWhy\u200b was Russia expelled?", "a" * 501, "Why? " * 401]),
 ))
 def test_any_question_gets_an_answer_or_a_clear_refusal(seeds_desk, question: str) -> None:
     try:
@@ -123,7 +123,15 @@ def test_any_question_gets_an_answer_or_a_clear_refusal(seeds_desk, question: st
         assert str(exc)
         return
     assert isinstance(answer, Answer)
-    assert answer.abstained or answer.quotes
+    if answer.abstained:  # a refusal states its reason
+        assert answer.quotes == [] and answer.reason is not None and answer.why
+        return
+    limits = seeds_desk.settings
+    assert answer.quotes and answer.reason is None and answer.why is None
+    assert len(answer.quotes) <= limits.max_quotes
+    assert sum(len(q.text) for q in answer.quotes) <= limits.max_quote_chars
+    for quote in answer.quotes:
+        assert seeds_desk.source(quote.article_id)[0].text[quote.start:quote.end] == quote.text
 
 
 def _bad_and_good_files(folder: Path, count: int) -> dict[str, str]:

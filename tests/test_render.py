@@ -69,6 +69,17 @@ def test_abstention_lists_closest_sources_within_the_content_limit() -> None:
     assert "doesn't answer" in reply.content and reply.embeds == []
 
 
+def test_abstention_says_why_and_partial_answers_say_what_is_missing() -> None:
+    why = "The coverage runs from 2004-01-01 to 2005-12-31; nothing is dated 2024."
+    declined = render_answer(Answer(question="Who won Euro 2024?", abstained=True, confidence=0.1, why=why), PROMPTS)
+    assert why in declined.content
+    quote = Quote(article_id="a", label="T", text="Spain beat England.", start=0, end=19, score=1.0)
+    partial = render_answer(Answer(question="When did Spain win?", abstained=False, confidence=0.9, quotes=[quote],
+                                   partial="None of the quotes gives the date asked for."), PROMPTS)
+    assert "Partly answered: None of the quotes gives the date asked for." in partial.content
+    check_limits(partial)
+
+
 def test_shorten_cuts_at_sentence_or_word_boundaries() -> None:
     assert shorten("One two three. Four five six seven eight.", 25) == "One two three.…"
     assert shorten("alpha beta gamma delta", 15) == "alpha beta…"

@@ -16,7 +16,7 @@ from bot.checks import Cooldown
 from bot.render import render_answer, render_text, shorten
 from index.errors import BadQuestion, NewsdeskError
 from index.models import Answer
-from index.service import clean_question
+from index.service import check_window, clean_question
 
 log = logging.getLogger("newsdesk.bot.ask")
 NONE = discord.AllowedMentions.none()
@@ -155,6 +155,7 @@ class AskCog(commands.Cog):
         try:
             clean_question(question, self.bot.settings.max_question_chars)
             window = (parse_day(since, "since"), parse_day(until, "until"))
+            check_window(*window)
         except BadQuestion as exc:
             await interaction.response.send_message(render_text(str(exc)), ephemeral=True)
             return
