@@ -258,11 +258,11 @@ def verified(quotes: list[Quote], articles: dict[str, Article], passages: Sequen
         log.error("article %s: stored text disagrees with its indexed chunks; not quoting it "
                   "(rebuild with `newsdesk index --rebuild`)", article_id)
     good = []
-    for quote in quotes:
+    for quote in (q for q in quotes if q.article_id not in torn):
         article = articles.get(quote.article_id)
-        if article is not None and quote.article_id not in torn and article.text[quote.start:quote.end] == quote.text:
+        if article is not None and article.text[quote.start:quote.end] == quote.text:
             good.append(quote)
-        elif quote.article_id not in torn:
+        else:
             log.error("dropped a quote that is not verbatim at its offsets: %s %d-%d",
                       quote.article_id, quote.start, quote.end)
     return good

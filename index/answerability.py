@@ -74,11 +74,6 @@ def _fold(text: str) -> str:
     return lowered if lowered.isascii() else _COMBINING.sub("", unicodedata.normalize("NFKD", lowered))
 
 
-def stems(text: str) -> set[str]:
-    """Distinct Porter stems; each distinct word is stemmed once (passages repeat most of theirs)."""
-    return set(_stemmer().stemWords(list(set(_TOKEN.findall(_fold(text))))))
-
-
 def present(text: str, wanted: Iterable[str]) -> set[str]:
     """Which of the wanted stems occur in the text. Porter only cuts and changes word endings, so only the
     words sharing a stem's first two letters are stemmed: a tenth of a passage's words."""
@@ -202,7 +197,7 @@ def signals(evidence: Evidence, generation: Generation) -> Signals:
     low, high = generation.date_range(evidence.where)
     named = years(evidence.question)
     kind = asked_type(evidence.question)
-    names = [t for t in stems(" ".join(_NAME.findall(evidence.question))) if t in terms]
+    names = present(" ".join(_NAME.findall(evidence.question)), terms)
     cue = float(bool(_RECENT.search(evidence.question)))
     foreign = outlets.unknown(evidence.question, generation.outlets())
     window = [d is not None and 0 <= (evidence.as_of - d).days <= evidence.recent_days for d in evidence.published]
