@@ -17,13 +17,13 @@ from aiohttp import web
 
 from . import payloads as p
 from . import rules
+from .faults import Faults
 from .gateway import Gateway, GatewaySession
 from .rest import RestApi
 from .state import (
     CallbackRecord,
     EmulatorConfig,
     EmulatorState,
-    Fault,
     GuildState,
     Heartbeat,
     InteractionRecord,
@@ -104,7 +104,7 @@ class InteractionHandle:
         return await self.emu.wait_until(ready, timeout, f'@original of interaction {self.id}')
 
 
-class Emulator:
+class Emulator(Faults):
     """Discord REST + gateway emulator bound to 127.0.0.1 on a free port."""
 
     def __init__(self, config: EmulatorConfig) -> None:
@@ -454,28 +454,6 @@ class Emulator:
     async def wait_for_identify(self, timeout: float = 10.0) -> dict[str, Any]:
         """The first IDENTIFY payload received."""
         return await self.wait_until(lambda: self.state.identifies and self.state.identifies[0], timeout, 'IDENTIFY')
-
-    # ------------------------------------------------------------------ faults
-
-    def fail_next(
-        self,
-        method: str,
-        path_regex: str,
-        status: int = 429,
-        retry_after: float = 0.2,
-        count: int = 1,
-        scope: str = 'user',
-    ) -> None:
-        """Answer the next ``count`` matching requests with ``status`` (429 with Retry-After semantics, or 5xx)."""
-        self.state.faults.append(Fault(method.upper(), re.compile(path_regex), status, retry_after, count, scope))
-
-    def take_fault(self, method: str, path: str) -> Optional[Fault]:
-        """Consume one matching injected fault."""
-        for fault in self.state.faults:
-            if fault.remaining > 0 and fault.method == method and fault.pattern.fullmatch(path):
-                fault.remaining -= 1
-                return fault
-        return None
 
     # --------------------------------------------------------------- gateway
 
