@@ -18,7 +18,7 @@ from aiohttp import web
 from . import payloads as p
 from . import rules
 from .faults import Faults
-from .gateway import Gateway, GatewaySession
+from .gateway import Gateway
 from .rest import RestApi
 from .state import (
     CallbackRecord,
@@ -30,21 +30,16 @@ from .state import (
     Ping,
     RestCall,
     SentMessage,
-    StoredFile,
     UploadedFile,
     Violation,
 )
+from .world import UserRef, World, id_of
 
 T = TypeVar('T')
-UserRef = Union[int, Mapping[str, Any]]
 
 
 class InteractionRejected(Exception):
     """Discord would not have delivered this interaction (unknown command, missing permissions...)."""
-
-
-def _id(ref: UserRef) -> int:
-    return int(ref['id']) if isinstance(ref, Mapping) else int(ref)
 
 
 class InteractionHandle:
@@ -104,7 +99,7 @@ class InteractionHandle:
         return await self.emu.wait_until(ready, timeout, f'@original of interaction {self.id}')
 
 
-class Emulator(Faults):
+class Emulator(World, Faults):
     """Discord REST + gateway emulator bound to 127.0.0.1 on a free port."""
 
     def __init__(self, config: EmulatorConfig) -> None:
@@ -117,130 +112,6 @@ class Emulator(Faults):
         self._cond = asyncio.Condition()
         self._runner: Optional[web.AppRunner] = None
         self._build_world()
-
-    # ------------------------------------------------------------------ world
-
-    def _build_world(self) -> None:
-        """A guild with an owner (Admin), a plain member, the bot (managed role) and two text channels."""
-        self.bot_user = self.add_user(self.config.bot_name, bot=True)
-        self.application_id = int(self.bot_user['id'])
-        self.owner = self.add_user('owner')
-        self.alice = self.add_user('alice')
-        guild = self.add_guild(self.config.guild_name, self.owner)
-        self.guild_id = guild.id
-        self.add_role_sync(guild.id, 'Admin', permissions=p.ADMINISTRATOR)
-        self.channel_id = int(self.add_channel_sync(guild.id, 'general')['id'])
-        self.add_channel_sync(guild.id, 'news')
-        self.add_member_sync(guild.id, self.owner, roles=[self.role_id('Admin')])
-        self.add_member_sync(guild.id, self.alice)
-
-    def add_user(self, username: str, *, bot: bool = False) -> dict[str, Any]:
-        """Create a user account (not a guild member)."""
-        data = p.user(self.snowflakes.next(), username, bot=bot)
-        self.state.users[int(data['id'])] = data
-        return data
-
-    def add_guild(self, name: str, owner: UserRef) -> GuildState:
-        """Create a guild with @everyone, the bot's managed role and the bot as member (before connect)."""
-        gid = self.snowflakes.next()
-        roles = {gid: p.role(gid, '@everyone', permissions=p.DEFAULT_EVERYONE_PERMISSIONS)}
-        guild = GuildState(id=gid, name=name, owner_id=_id(owner), roles=roles, members={}, joined_at=p.iso())
-        self.state.guilds[gid] = guild
-        bot_role = self.add_role_sync(
-            gid, self.config.bot_name, permissions=p.DEFAULT_BOT_PERMISSIONS, bot_id=self.application_id
-        )
-        self.add_member_sync(gid, self.bot_user, roles=[int(bot_role['id'])])
-        return guild
-
-    def add_role_sync(
-        self, guild_id: int, name: str, *, permissions: int = 0, bot_id: Optional[int] = None
-    ) -> dict[str, Any]:
-        """Create a role without dispatching (for setup before the bot connects)."""
-        guild = self.state.guilds[guild_id]
-        rid = self.snowflakes.next()
-        guild.roles[rid] = p.role(
-            rid, name, permissions=permissions, position=len(guild.roles), managed=bot_id is not None, bot_id=bot_id
-        )
-        return guild.roles[rid]
-
-    async def add_role(self, guild_id: int, name: str, *, permissions: int = 0) -> dict[str, Any]:
-        """Create a role and dispatch GUILD_ROLE_CREATE."""
-        data = self.add_role_sync(guild_id, name, permissions=permissions)
-        await self.dispatch('GUILD_ROLE_CREATE', {'guild_id': str(guild_id), 'role': data})
-        return data
-
-    def add_member_sync(self, guild_id: int, user: UserRef, *, roles: Iterable[int] = ()) -> dict[str, Any]:
-        """Add a guild member without dispatching."""
-        guild = self.state.guilds[guild_id]
-        data = p.member(self.state.users[_id(user)], roles=roles)
-        guild.members[_id(user)] = data
-        return data
-
-    async def add_member(self, guild_id: int, user: UserRef, *, roles: Iterable[int] = ()) -> dict[str, Any]:
-        """Add a guild member and dispatch GUILD_MEMBER_ADD (needs the members intent)."""
-        data = self.add_member_sync(guild_id, user, roles=roles)
-        await self.dispatch('GUILD_MEMBER_ADD', {**data, 'guild_id': str(guild_id)})
-        return data
-
-    def add_channel_sync(
-        self,
-        guild_id: int,
-        name: str,
-        *,
-        type: int = p.GUILD_TEXT,
-        parent_id: Optional[int] = None,
-        overwrites: Iterable[dict[str, Any]] = (),
-    ) -> dict[str, Any]:
-        """Create a guild channel without dispatching."""
-        position = sum(1 for c in self.state.channels.values() if c.get('guild_id') == str(guild_id))
-        data = p.guild_channel(
-            self.snowflakes.next(),
-            guild_id,
-            name,
-            type=type,
-            position=position,
-            parent_id=parent_id,
-            permission_overwrites=overwrites,
-        )
-        self.state.channels[int(data['id'])] = data
-        return data
-
-    async def add_channel(self, guild_id: int, name: str, **kwargs: Any) -> dict[str, Any]:
-        """Create a guild channel and dispatch CHANNEL_CREATE."""
-        data = self.add_channel_sync(guild_id, name, **kwargs)
-        await self.dispatch('CHANNEL_CREATE', data)
-        return data
-
-    def add_attachment(self, filename: str, data: bytes, content_type: Optional[str] = None) -> dict[str, Any]:
-        """Store bytes on the emulator's CDN and return an attachment payload pointing at it."""
-        aid = self.snowflakes.next()
-        self.state.files[aid] = StoredFile(filename, data, content_type)
-        url = f'{self.http_url}/attachments/{aid}/{filename}'
-        return p.attachment(aid, filename, len(data), url, content_type=content_type)
-
-    def open_dm(self, user: UserRef) -> dict[str, Any]:
-        """The DM channel between the bot and ``user`` (created on first use)."""
-        uid = _id(user)
-        for channel in self.state.channels.values():
-            if channel['type'] == p.DM and channel['recipients'][0]['id'] == str(uid):
-                return channel
-        data = p.dm_channel(self.snowflakes.next(), self.state.users[uid])
-        self.state.channels[int(data['id'])] = data
-        return data
-
-    def role_id(self, name: str, guild_id: Optional[int] = None) -> int:
-        """Id of the role called ``name``."""
-        guild = self.state.guilds[guild_id or self.guild_id]
-        return next(rid for rid, r in guild.roles.items() if r['name'] == name)
-
-    def find_channel(self, name: str, guild_id: Optional[int] = None) -> dict[str, Any]:
-        """The guild channel called ``name``."""
-        gid = str(guild_id or self.guild_id)
-        return next(c for c in self.state.channels.values() if c.get('guild_id') == gid and c.get('name') == name)
-
-    def guild_of(self, channel: Mapping[str, Any]) -> Optional[GuildState]:
-        gid = channel.get('guild_id')
-        return None if gid is None else self.state.guilds.get(int(gid))
 
     @property
     def application_flags(self) -> int:
@@ -474,65 +345,6 @@ class Emulator(Faults):
         """Send op 7 RECONNECT, which makes discord.py close and RESUME."""
         await self.gateway.send_op(7, None)
 
-    def guild_payload(self, guild_id: int) -> dict[str, Any]:
-        """The guild object as REST returns it."""
-        guild = self.state.guilds[guild_id]
-        return {
-            'id': str(guild.id),
-            'name': guild.name,
-            'icon': None,
-            'splash': None,
-            'discovery_splash': None,
-            'owner_id': str(guild.owner_id),
-            'afk_channel_id': None,
-            'afk_timeout': 300,
-            'verification_level': 0,
-            'default_message_notifications': 1,
-            'explicit_content_filter': 0,
-            'roles': list(guild.roles.values()),
-            'emojis': [],
-            'stickers': [],
-            'features': [],
-            'mfa_level': 0,
-            'application_id': None,
-            'system_channel_id': None,
-            'system_channel_flags': 0,
-            'rules_channel_id': None,
-            'public_updates_channel_id': None,
-            'max_members': 500000,
-            'vanity_url_code': None,
-            'description': None,
-            'banner': None,
-            'premium_tier': 0,
-            'premium_subscription_count': 0,
-            'preferred_locale': guild.locale,
-            'nsfw_level': 0,
-            'premium_progress_bar_enabled': False,
-        }
-
-    def guild_create_payload(self, guild_id: int, session: GatewaySession) -> dict[str, Any]:
-        """GUILD_CREATE as a session with the given intents receives it (other members need GUILD_MEMBERS)."""
-        guild = self.state.guilds[guild_id]
-        members = list(guild.members.values())
-        if not session.has(p.INTENT_GUILD_MEMBERS):
-            members = [guild.members[self.application_id]]
-        channels = [c for c in self.state.channels.values() if c.get('guild_id') == str(guild_id)]
-        return {
-            **self.guild_payload(guild_id),
-            'joined_at': guild.joined_at,
-            'large': False,
-            'unavailable': False,
-            'member_count': len(guild.members),
-            'voice_states': [],
-            'members': members,
-            'channels': [c for c in channels if c['type'] not in p.THREAD_TYPES],
-            'threads': [c for c in channels if c['type'] in p.THREAD_TYPES],
-            'presences': [],
-            'stage_instances': [],
-            'guild_scheduled_events': [],
-            'soundboard_sounds': [],
-        }
-
     def gateway_message(self, msg: Mapping[str, Any]) -> dict[str, Any]:
         """A stored message as MESSAGE_CREATE/UPDATE carries it: plus guild_id and member objects."""
         data = dict(msg)
@@ -732,10 +544,10 @@ class Emulator(Faults):
         Bots without the message-content intent get it with content/embeds/attachments/components
         emptied unless it mentions them or is a DM.
         """
-        user = self.state.users[_id(author)]
+        user = self.state.users[id_of(author)]
         mid = self.snowflakes.next()
         targets = rules.parse_mentions(content)
-        mentioned = dict.fromkeys([*targets.users, *(_id(m) for m in mentions)])
+        mentioned = dict.fromkeys([*targets.users, *(id_of(m) for m in mentions)])
         referenced = self.state.messages.get(reply_to) if reply_to else None
         if referenced is not None:
             mentioned.setdefault(int(referenced['author']['id']))
@@ -822,7 +634,7 @@ class Emulator(Faults):
         if kind == 11:
             resolved.setdefault('attachments', {})[value['id']] = dict(value)
             return value['id']
-        oid = _id(value)
+        oid = id_of(value)
         if kind == 7 or (kind == 9 and oid in self.state.channels):
             channel = self.state.channels[oid]
             resolved.setdefault('channels', {})[str(oid)] = {
@@ -885,7 +697,7 @@ class Emulator(Faults):
         locale: str = 'en-US',
     ) -> InteractionHandle:
         """Deliver a raw INTERACTION_CREATE (``data`` as Discord would send it) and start its 3 s clock."""
-        uid = _id(user if user is not None else self.alice)
+        uid = id_of(user if user is not None else self.alice)
         cid = channel_id or (int(message['channel_id']) if message else self.channel_id)
         channel = self.state.channels[cid]
         guild = self.guild_of(channel)
@@ -963,7 +775,7 @@ class Emulator(Faults):
         channel = self.state.channels[cid]
         guild = self.guild_of(channel)
         command = self.find_command(root, guild.id if guild else None)
-        uid = _id(user if user is not None else self.alice)
+        uid = id_of(user if user is not None else self.alice)
         if not bypass_permissions:
             self._check_command_access(command, channel, uid)
         resolved: dict[str, dict[str, Any]] = {}
