@@ -19,6 +19,7 @@ from . import payloads as p
 from . import rules
 from .faults import Faults
 from .gateway import Gateway
+from .permissions import Permissions
 from .rest import RestApi
 from .state import (
     CallbackRecord,
@@ -33,7 +34,7 @@ from .state import (
     UploadedFile,
     Violation,
 )
-from .world import UserRef, World, id_of
+from .world import UserRef, id_of
 
 T = TypeVar('T')
 
@@ -99,7 +100,7 @@ class InteractionHandle:
         return await self.emu.wait_until(ready, timeout, f'@original of interaction {self.id}')
 
 
-class Emulator(World, Faults):
+class Emulator(Permissions, Faults):
     """Discord REST + gateway emulator bound to 127.0.0.1 on a free port."""
 
     def __init__(self, config: EmulatorConfig) -> None:
@@ -112,60 +113,6 @@ class Emulator(World, Faults):
         self._cond = asyncio.Condition()
         self._runner: Optional[web.AppRunner] = None
         self._build_world()
-
-    @property
-    def application_flags(self) -> int:
-        """GATEWAY_*_LIMITED flags matching the privileged intents enabled in the portal."""
-        flags = 1 << 23
-        limited = {
-            p.INTENT_GUILD_PRESENCES: 1 << 13,
-            p.INTENT_GUILD_MEMBERS: 1 << 15,
-            p.INTENT_MESSAGE_CONTENT: 1 << 19,
-        }
-        for intent, flag in limited.items():
-            if self.config.privileged_intents & intent:
-                flags |= flag
-        return flags
-
-    # ------------------------------------------------------------ permissions
-
-    def base_permissions(self, guild: GuildState, user_id: int) -> int:
-        """Guild-level permissions: owner and ADMINISTRATOR get everything."""
-        if user_id == guild.owner_id:
-            return p.ALL_PERMISSIONS
-        member = guild.members.get(user_id)
-        if member is None:
-            return 0
-        perms = int(guild.roles[guild.id]['permissions'])
-        for rid in member['roles']:
-            perms |= int(guild.roles[int(rid)]['permissions'])
-        return p.ALL_PERMISSIONS if perms & p.ADMINISTRATOR else perms
-
-    def channel_permissions(self, channel: Mapping[str, Any], user_id: int) -> int:
-        """Permissions in a channel after overwrites (threads inherit their parent's)."""
-        if channel['type'] == p.DM:
-            return p.DEFAULT_EVERYONE_PERMISSIONS
-        if channel['type'] in p.THREAD_TYPES:
-            channel = self.state.channels[int(channel['parent_id'])]
-        guild = self.guild_of(channel)
-        assert guild is not None
-        perms = self.base_permissions(guild, user_id)
-        if perms == p.ALL_PERMISSIONS:
-            return perms
-        member_roles = set(guild.members.get(user_id, {}).get('roles', []))
-        overwrites = channel.get('permission_overwrites') or []
-        for ow in overwrites:
-            if ow['type'] == 0 and ow['id'] == str(guild.id):
-                perms = (perms & ~int(ow['deny'])) | int(ow['allow'])
-        allow = deny = 0
-        for ow in overwrites:
-            if ow['type'] == 0 and ow['id'] in member_roles:
-                allow, deny = allow | int(ow['allow']), deny | int(ow['deny'])
-        perms = (perms & ~deny) | allow
-        for ow in overwrites:
-            if ow['type'] == 1 and ow['id'] == str(user_id):
-                perms = (perms & ~int(ow['deny'])) | int(ow['allow'])
-        return perms if perms & p.VIEW_CHANNEL else 0
 
     # --------------------------------------------------------------- lifecycle
 
@@ -361,17 +308,6 @@ class Emulator(World, Faults):
                 for u in msg['mentions']
             ]
         return data
-
-    def content_visible(self, msg: Mapping[str, Any], has_intent: bool) -> bool:
-        """Message-content intent rule: own messages, DMs and messages mentioning the bot are exempt."""
-        bot = str(self.application_id)
-        channel = self.state.channels[int(msg['channel_id'])]
-        return (
-            has_intent
-            or msg['author']['id'] == bot
-            or channel['type'] == p.DM
-            or any(u['id'] == bot for u in msg['mentions'])
-        )
 
     def message_for(self, msg: Mapping[str, Any], has_intent: bool) -> dict[str, Any]:
         """``msg`` with content, embeds, attachments, components and poll emptied if the intent hides them."""
