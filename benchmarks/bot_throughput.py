@@ -25,13 +25,14 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from benchmarks.query_latency import QUESTIONS  # noqa: E402
 from benchmarks.results import percentiles, write  # noqa: E402
-from bot.app import APOLOGY, NewsdeskBot  # noqa: E402
+from bot.app import NewsdeskBot  # noqa: E402
+from bot.replies import APOLOGY  # noqa: E402
+from bot.settings import BotSettings  # noqa: E402
 from discord_emulator import loopback_only, running_client  # noqa: E402
 from discord_emulator.harness import patched_discord  # noqa: E402
 from discord_emulator.server import Emulator, start_emulator  # noqa: E402
 from discord_emulator.state import RestCall  # noqa: E402
 from index.evaluate import corpus_desk, load_questions  # noqa: E402
-from index.feedback import FeedbackStore  # noqa: E402
 from index.service import Newsdesk  # noqa: E402
 
 
@@ -86,13 +87,14 @@ def answers(emu: Emulator) -> dict[str, RestCall]:
 
 
 async def run(desk: Newsdesk, questions: list[str], via: str, heartbeat_ms: int, timeout: float) -> dict[str, Any]:
-    settings = desk.settings.model_copy(update={"discord_cooldown_seconds": 0})
+    settings = BotSettings(cooldown_seconds=0)
     remote = Remote(heartbeat_interval_ms=heartbeat_ms)
     emu = remote.emu
     try:
         with patched_discord(emu), tempfile.TemporaryDirectory() as scratch:
-            bot = NewsdeskBot(desk, settings, FeedbackStore(Path(scratch) / "feedback.sqlite"),
-                              guild_ready_timeout=0.1)
+            scratch_desk = Newsdesk(desk.settings.updated(feedback_path=Path(scratch) / "feedback.sqlite"),
+                                    embedder=desk.embedder)
+            bot = NewsdeskBot(scratch_desk, settings, guild_ready_timeout=0.1)
             async with running_client(emu, bot):
                 await bot.tree.sync()
                 began = time.monotonic()
@@ -112,7 +114,7 @@ async def run(desk: Newsdesk, questions: list[str], via: str, heartbeat_ms: int,
     latencies = [(at - sent) * 1000 for sent, at, _ in replies]
     gaps = [beat.gap for beat in emu.heartbeats if began < beat.at <= ended]
     longest = max(gaps, default=0.0)
-    return {"questions": len(questions), "via": via, "max_concurrent": settings.discord_max_concurrent,
+    return {"questions": len(questions), "via": via, "max_concurrent": settings.max_concurrent,
             "seconds": round(seconds, 2), "questions_per_s": round(len(replies) / seconds, 2),
             "latency_ms": percentiles(latencies) if latencies else None,
             "answered": len(replies) - apologies, "abstained": abstained,

@@ -35,7 +35,7 @@ def main() -> None:
     sample.write_text("".join(args.corpus.read_text().splitlines(keepends=True)[: args.articles]))
     settings = load_settings(data_dir=work / "data", seeds_dir=None, articles_dir=work / "articles",
                              embed_batch_size=args.batch_size)
-    embedder = SentenceTransformerEmbedder(settings.model, args.batch_size)
+    embedder = SentenceTransformerEmbedder(settings.embed.model, args.batch_size)
     embedder.encode(["warm up"])
     desk = Newsdesk(settings, embedder=embedder)
 

@@ -25,8 +25,7 @@ from benchmarks.query_latency import QUESTIONS  # noqa: E402
 from benchmarks.results import percentiles, write  # noqa: E402
 from index.chunk import chunk_article, embedding_text  # noqa: E402
 from index.config import load_settings  # noqa: E402
-from index.embed import Embedder, SentenceTransformerEmbedder  # noqa: E402
-from index.embed_onnx import OnnxEmbedder  # noqa: E402
+from index.embed import Embedder, OnnxEmbedder, SentenceTransformerEmbedder  # noqa: E402
 from index.evaluate import load_questions  # noqa: E402
 from index.ingest import read_articles  # noqa: E402
 
@@ -38,8 +37,8 @@ def chunk_texts(corpus: Path, articles: int, work: Path, embedder: Embedder) -> 
     settings = load_settings(data_dir=work / "data")
     parsed, _ = read_articles(sample, settings.max_file_bytes)
     return [embedding_text(article, chunk.text) for article in parsed
-            for chunk in chunk_article(article, embedder.count_tokens, settings.chunk_max_tokens,
-                                       settings.chunk_overlap_sentences)]
+            for chunk in chunk_article(article, embedder.count_tokens, settings.chunk.max_tokens,
+                                       settings.chunk.overlap_sentences)]
 
 
 def neighbour_overlap(a: np.ndarray, b: np.ndarray, queries: int = 200, k: int = 10) -> float:
@@ -70,7 +69,7 @@ def main() -> None:
 
 def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
     """Every backend on the same texts; the exports go to `work`, so their making is timed too."""
-    model = load_settings(data_dir=work / "data").model
+    model = load_settings(data_dir=work / "data").embed.model
 
     torch = SentenceTransformerEmbedder(model, args.batch_size, args.threads)
     onnx: dict[str, OnnxEmbedder] = {}

@@ -36,7 +36,7 @@ from benchmarks.results import percentiles, write  # noqa: E402
 from index.config import load_settings  # noqa: E402
 from index.embed import Embedder, SentenceTransformerEmbedder, resolve_model  # noqa: E402
 from index.evaluate import Question, corpus_desk, load_questions, ranking  # noqa: E402
-from index.retrieve import Mode, RetrievalConfig, retrieve  # noqa: E402
+from index.retrieve import Mode, retrieve  # noqa: E402
 from index.service import Newsdesk  # noqa: E402
 from index.store import ArticleFilter  # noqa: E402
 
@@ -71,7 +71,7 @@ def embedded_by_ours(desk: Newsdesk) -> list[str]:
 
 def build_ours(sample: Path, data_dir: Path, threads: int) -> tuple[Newsdesk, dict[str, Any]]:
     settings = load_settings()
-    embedder = SentenceTransformerEmbedder(settings.model, settings.embed_batch_size, threads)
+    embedder = SentenceTransformerEmbedder(settings.embed.model, settings.embed.batch_size, threads)
     embedder.encode(["warm up"])
     desk = corpus_desk(data_dir, embedder=embedder)
     before = rss_mb()
@@ -83,9 +83,9 @@ def build_ours(sample: Path, data_dir: Path, threads: int) -> tuple[Newsdesk, di
     tokens = sum(min(t, embedder.max_tokens) for t in embedder.count_tokens(texts))
     return desk, {
         "articles": len(report.added), "chunks": report.chunks_total,
-        "chunking": f"sentence runs of <= {settings.chunk_max_tokens} model tokens, "
-                    f"{settings.chunk_overlap_sentences} sentence overlap, title in every chunk",
-        "texts_embedded": len(texts), "tokens_embedded": tokens, "embed_batch_size": settings.embed_batch_size,
+        "chunking": f"sentence runs of <= {settings.chunk.max_tokens} model tokens, "
+                    f"{settings.chunk.overlap_sentences} sentence overlap, title in every chunk",
+        "texts_embedded": len(texts), "tokens_embedded": tokens, "embed_batch_size": settings.embed.batch_size,
         "ingest_seconds": round(seconds, 2), "chunks_per_s": round(report.chunks_total / seconds, 2),
         "tokens_per_s": round(tokens / seconds), "ingest_rss_growth_mb": round(grown, 1)}
 
@@ -149,11 +149,10 @@ def main() -> None:
         sample.write_text("".join(lines), encoding="utf-8")
         desk, ours = build_ours(sample, Path(work) / "data", args.threads)
         embedder = desk.embedder
-        retriever, llama = build_llama(records, resolve_model(desk.settings.model), embedder, args.top_k)
+        retriever, llama = build_llama(records, resolve_model(desk.settings.embed.model), embedder, args.top_k)
 
         s, generation = desk.settings, desk.generation()
-        hybrid = RetrievalConfig(candidates=s.candidates, rrf_k=s.rrf_k, per_article=s.per_article_passages,
-                                 passages=s.passages)
+        hybrid = s.retrieval.model_copy(update={"mode": Mode.hybrid})
         desk.ask("warm up")
         retriever.retrieve("warm up")
         times: dict[str, list[float]] = {"ask": [], "retrieve": [], "llama_retrieve": []}
@@ -180,7 +179,7 @@ def main() -> None:
              "hit_at_5_ask": hit_at_5(rankings["ask"], scored), "hit_at_5_dense": hit_at_5(rankings["dense"], scored)}
     llama |= {"retrieve_ms": percentiles(times["llama_retrieve"]), "hit_at_5": hit_at_5(rankings["llama"], scored)}
     figures = {"articles": len(records), "questions_timed": len(timed), "questions_scored": len(scored),
-               "threads": args.threads, "model": desk.settings.model, "newsdesk": ours, "llamaindex": llama,
+               "threads": args.threads, "model": desk.settings.embed.model, "newsdesk": ours, "llamaindex": llama,
                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     print(json.dumps(figures, indent=2))
     write("peer_llamaindex", figures)

@@ -83,7 +83,7 @@ def main() -> None:
     omp = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(2)
     began = time.perf_counter()
-    ivf = vectors.fitted(flat, vectors.Layout(exact_max=0))
+    ivf = vectors.fitted(flat, vectors.Layout(exact_max=1))
     build_s = time.perf_counter() - began
     faiss.omp_set_num_threads(omp)
     del flat

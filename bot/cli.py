@@ -1,4 +1,5 @@
-"""`newsdesk run` and `newsdesk sync`, added to the core's command line (the core never imports Discord)."""
+"""`newsdesk run` and `newsdesk sync`: registered into the core's command line through the
+`newsdesk.commands` entry point (the core never imports Discord)."""
 
 from __future__ import annotations
 
@@ -10,41 +11,27 @@ import discord
 import typer
 
 from bot.app import NewsdeskBot
-from index import cli as core_cli
-from index.config import Settings, load_settings
+from bot.settings import load_bot_settings
 from index.errors import ConfigError
-from index.feedback import FeedbackStore
 from index.service import Newsdesk
 
-app = core_cli.app
 log = logging.getLogger("newsdesk.bot")
 
 
-def build_bot(settings: Settings, desk: Newsdesk | None = None, **options: object) -> NewsdeskBot:
-    desk = desk or Newsdesk(settings)
-    return NewsdeskBot(desk, settings, FeedbackStore(settings.data_dir / "feedback.sqlite"), **options)
+def register_commands(app: typer.Typer) -> None:
+    app.command()(run)
+    app.command()(sync)
 
 
-def _token(settings: Settings) -> str:
-    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
-        raise ConfigError("no Discord token: set NEWSDESK_DISCORD_TOKEN in the environment or .env "
-                          "(see README, 'Running on Discord')")
-    return settings.discord_token.get_secret_value().strip()
-
-
-@app.command()
 def run() -> None:
     """Start the Discord bot (loads the index and warms the model first)."""
-    settings = load_settings()
-    token = _token(settings)
-    desk = Newsdesk(settings)
-    if desk.ensure_index() is None:
-        desk.generation()
-    desk.embedder.encode(["warm up"])
-    status = desk.status()
+    settings = load_bot_settings()
+    token = settings.secret()
+    desk = Newsdesk.open()
+    status = desk.warm_up()
     log.warning("index %s: %d articles, %d chunks; starting the bot", status.generation, status.articles,
                 status.chunks)
-    serve(build_bot(settings, desk), token)
+    serve(NewsdeskBot(desk, settings), token)
 
 
 def serve(bot: NewsdeskBot, token: str) -> None:
@@ -58,15 +45,15 @@ def serve(bot: NewsdeskBot, token: str) -> None:
                           "Portal (Bot > Privileged Gateway Intents), or unset NEWSDESK_DISCORD_QA_CHANNELS") from exc
 
 
-@app.command()
 def sync(guild: Annotated[int | None, typer.Option(help="Sync to one server (instant) instead of globally.")] = None
          ) -> None:
     """Register the slash commands with Discord (run after changing commands)."""
-    settings = load_settings()
-    token = _token(settings)
+    settings = load_bot_settings()
+    token = settings.secret()
+    desk = Newsdesk.open()
 
     async def go() -> int:
-        bot = build_bot(settings)
+        bot = NewsdeskBot(desk, settings)
         async with bot:
             await bot.login(token)
             target = discord.Object(id=guild) if guild else None
@@ -75,8 +62,4 @@ def sync(guild: Annotated[int | None, typer.Option(help="Sync to one server (ins
             return len(await bot.tree.sync(guild=target))
 
     count = asyncio.run(go())
-    core_cli.out.print(f"synced {count} commands {'to guild ' + str(guild) if guild else 'globally'}")
-
-
-def main() -> None:
-    core_cli.main()
+    typer.echo(f"synced {count} commands {'to guild ' + str(guild) if guild else 'globally'}")

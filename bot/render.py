@@ -12,15 +12,10 @@ from dataclasses import dataclass, field
 import discord
 from discord.utils import escape_markdown, escape_mentions
 
+from bot import limits
 from index.models import Answer, ArticleSummary, Quote, SourceRef
-from index.prompts import Prompts
+from index.service import Prompts
 
-CONTENT_LIMIT = 2000
-TITLE_LIMIT = 256
-DESCRIPTION_LIMIT = 4096
-FOOTER_LIMIT = 2048
-EMBEDS_PER_MESSAGE = 10
-EMBED_TOTAL_LIMIT = 6000
 COLOUR = discord.Colour.dark_teal()
 _SENTENCE_END = re.compile(r"(?<=[.!?…\"”’)])\s+")
 
@@ -67,22 +62,22 @@ def render_answer(answer: Answer, prompts: Prompts) -> Reply:
         lines = [template.safe_substitute(question=question)]
         lines += [clean(answer.why)] if answer.why else []
         lines += [f"- {source_line(s)}" for s in answer.closest]
-        return Reply(content=shorten("\n".join(lines), CONTENT_LIMIT))
+        return Reply(content=shorten("\n".join(lines), limits.MESSAGE))
     header = prompts.answer_header.safe_substitute(question=question)
     if answer.partial:
         header += f"\n*Partly answered: {clean(answer.partial)}*"
-    reply = Reply(content=shorten(header, CONTENT_LIMIT))
+    reply = Reply(content=shorten(header, limits.MESSAGE))
     groups: dict[str, list[Quote]] = {}
     for quote in answer.quotes:
         groups.setdefault(quote.article_id, []).append(quote)
-    budget = EMBED_TOTAL_LIMIT
-    for article_id, quotes in list(groups.items())[:EMBEDS_PER_MESSAGE]:
+    budget = limits.EMBED_TOTAL
+    for article_id, quotes in list(groups.items())[:limits.EMBEDS_PER_MESSAGE]:
         head = quotes[0]
-        embed = discord.Embed(title=shorten(clean(head.title or head.label), TITLE_LIMIT),
+        embed = discord.Embed(title=shorten(clean(head.title or head.label), limits.EMBED_TITLE),
                               url=head.url or None, colour=COLOUR)
-        footer = shorten(f"{attribution(head)} · id {article_id}", FOOTER_LIMIT)
+        footer = shorten(f"{attribution(head)} · id {article_id}", limits.EMBED_FOOTER)
         more = f"\n*(more: /source {clean(article_id)})*"  # ids run to 120 characters: budget it
-        room = min(DESCRIPTION_LIMIT, budget - len(embed.title or "") - len(footer))
+        room = min(limits.EMBED_DESCRIPTION, budget - len(embed.title or "") - len(footer))
         if room < 80 + len(more):
             reply.trimmed.append(article_id)
             break
@@ -109,22 +104,22 @@ def render_sources_page(items: list[ArticleSummary], page: int, per_page: int, s
     lines = [f"{i + 1}. {source_line(s)} (`{clean(s.article_id)}`)"
              for i, s in enumerate(items[page * per_page:(page + 1) * per_page], start=page * per_page)]
     embed = discord.Embed(title="Indexed sources", colour=COLOUR,
-                          description=shorten("\n".join(lines) or "No articles match.", DESCRIPTION_LIMIT))
-    embed.set_footer(text=shorten(f"{summary} · page {page + 1}/{pages}", FOOTER_LIMIT))
+                          description=shorten("\n".join(lines) or "No articles match.", limits.EMBED_DESCRIPTION))
+    embed.set_footer(text=shorten(f"{summary} · page {page + 1}/{pages}", limits.EMBED_FOOTER))
     return embed
 
 
 def render_source(summary: ArticleSummary, text: str, opening_chars: int = 1200) -> discord.Embed:
-    embed = discord.Embed(title=shorten(clean(summary.title or summary.label), TITLE_LIMIT),
+    embed = discord.Embed(title=shorten(clean(summary.title or summary.label), limits.EMBED_TITLE),
                           url=summary.url or None, colour=COLOUR,
                           description=shorten(clean(text.strip()), opening_chars))
     for name, value in (("Outlet", summary.outlet), ("Published", summary.published),
                         ("Author", summary.author), ("Chunks", summary.chunks), ("Id", summary.article_id)):
         if value:
-            embed.add_field(name=name, value=shorten(clean(str(value)), 1024), inline=True)
+            embed.add_field(name=name, value=shorten(clean(str(value)), limits.EMBED_FIELD), inline=True)
     return embed
 
 
 def render_text(text: str) -> str:
     """Plain status text (reports, refusals), inert and within the content limit."""
-    return shorten(escape_mentions(text), CONTENT_LIMIT)
+    return shorten(escape_mentions(text), limits.MESSAGE)

@@ -6,48 +6,62 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from datetime import date
 
 import numpy as np
+from pydantic import Field
 
 from index.answerability import Evidence, decide
 from index.chunk import Span
-from index.models import Answer, Article, Passage, Quote, SourceRef
-from index.retrieve import content_terms
+from index.models import Answer, Article, Passage, Quote, SourceRef, StageConfig
+from index.retrieve import RetrievalConfig, content_terms
 from index.store import ArticleFilter, Generation
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'&-]+|\b\d[\d,.]*\b")
 
 
-@dataclass(frozen=True, slots=True)
-class Weights:
+def _weight(default: float, name: str, description: str) -> Any:
+    return Field(default, ge=0.0, le=2.0, validation_alias=name, description=description)
+
+
+class Weights(StageConfig):
     """How a sentence's score mixes its own similarity, its passage's, shared words, and new names.
 
     `novelty` rewards names and numbers the question does not contain: quiz-style questions ask for
     exactly such an entity ("which team?"). `recency` favours articles of the last days before the
-    as-of date, and `lead` sentences near an article's start, where news states the event.
+    as-of date, and `lead` sentences near an article's start, where news states the event; those two
+    only order the quotes, never decide whether to answer.
     """
 
-    sentence: float = 0.35
-    passage: float = 0.35
-    overlap: float = 0.3
-    novelty: float = 0.1
-    recency: float = 0.0
-    lead: float = 0.0
-    recent_days: int = 7
+    sentence: float = _weight(0.35, "quote_sentence_weight", "Weight of a sentence's own similarity to the question.")
+    passage: float = _weight(0.35, "quote_passage_weight", "Weight of its passage's similarity.")
+    overlap: float = _weight(0.3, "quote_overlap_weight", "Weight of the question words it shares.")
+    novelty: float = _weight(0.1, "quote_novelty_weight", "Weight of names and numbers the question does not contain.")
+    recency: float = _weight(0.1, "quote_recency_weight", "Lift for sentences of articles from the last "
+                             "`recent_days` before the as-of date.")
+    lead: float = _weight(0.1, "quote_lead_weight", "Lift for sentences near an article's start.")
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerConfig:
-    max_quotes: int = 4
-    max_chars: int = 1500
-    max_sentences: int = 3
-    floor: float = 0.30
-    abstain_below: float | None = None
-    per_article: int = 2
-    margin: float = 0.2
-    sources: int = 10
+class AnswerConfig(StageConfig):
+    max_quotes: int = Field(4, ge=1, le=10, description="At most this many quotes.")
+    max_chars: int = Field(1500, ge=100, le=10_000, validation_alias="max_quote_chars",
+                           description="All quotes together.")
+    max_sentences: int = Field(3, ge=1, le=6, validation_alias="max_excerpt_sentences",
+                               description="Sentences one quote grows to around its best sentence; unused "
+                               "budget may carry a quote on to twice that.")
+    floor: float = Field(0.30, ge=-1.0, le=1.0, validation_alias="quote_floor",
+                         description="Sentences scoring below this are never quoted.")
+    margin: float = Field(0.2, ge=0.0, le=2.0, validation_alias="quote_margin",
+                          description="Quotes scoring this far below the best are left out.")
+    per_article: int = Field(2, ge=1, le=10, validation_alias="quotes_per_article",
+                             description="Quotes one article may give.")
+    sources: int = Field(10, ge=1, le=100, validation_alias="closest_sources",
+                         description="Closest articles listed with an answer or an abstention.")
+    abstain_below: float | None = Field(None, ge=0.0, le=1.0, validation_alias="abstain_threshold",
+                                        description="Abstain below this answerability (0-1); empty = the cut "
+                                        "fitted with the model in index/answerability.json.")
     weights: Weights = Weights()
 
 
@@ -80,6 +94,7 @@ def compose(
     config: AnswerConfig,
     as_of: date | None = None,
     where: ArticleFilter = ArticleFilter(),
+    recent_days: int = RetrievalConfig().recent_days,
 ) -> Answer:
     """Score every sentence of the passages against the question; quote the best, fail closed.
 
@@ -89,14 +104,14 @@ def compose(
     articles = generation.articles_by_id([*ranking[: config.sources], *(p.chunk.article_id for p in passages)])
     day = as_of or date.today()
     candidates, similarities = _score_sentences(question, query_vector, passages, articles, generation,
-                                                config.weights, day)
+                                                config.weights, day, recent_days)
     confidence = max((c.relevance for c in candidates), default=0.0)
     closest = [source_ref(articles[i]) for i in ranking[: config.sources]]
     quotes = verified(_select(candidates, articles, generation, config), articles, passages)
     decision = decide(Evidence(question, passages, [q.text for q in quotes], confidence,
                                max((c.similarity for c in candidates), default=0.0), similarities, where, day,
                                [articles[p.chunk.article_id].published for p in passages],
-                               config.weights.recent_days),
+                               recent_days),
                       generation, config.abstain_below)
     return Answer(question=question, abstained=not decision.answer, confidence=round(confidence, 4),
                   reason=decision.reason, why=decision.why, partial=decision.partial,
@@ -112,6 +127,7 @@ def _score_sentences(
     generation: Generation,
     weights: Weights,
     as_of: date,
+    recent_days: int,
 ) -> tuple[list[Candidate], list[float]]:
     """A sentence scores by its own similarity and its passage's, so it must match and sit in context.
 
@@ -141,7 +157,7 @@ def _score_sentences(
             + weights.overlap * overlap(terms, f"{article.title or ''} {text}")
             + weights.novelty * min(1.0, len(set(_NAME.findall(text)) - asked) / 2),
             similarity=float(sentence),
-            prior=weights.recency * recency(article.published, as_of, weights.recent_days)
+            prior=weights.recency * recency(article.published, as_of, recent_days)
             + weights.lead * 1000 / (1000 + start)))
     return candidates, [float(v) for v in passage_scores.values()]
 

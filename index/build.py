@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from index.chunk import chunk_article, embedding_text, sentence_records
+from index.chunk import ChunkConfig, chunk_article, embedding_text, sentence_records
 from index.embed import Embedder
 from index.errors import IndexMismatch
 from index.ingest import read_all
-from index.models import Article, Chunk, FailedFile, IndexReport
+from index.models import Article, Chunk, IndexReport, Rejection
 from index.store import Expected, Generation, GenerationWriter, Store
 
 Progress = Callable[[str, int, int], None]
@@ -24,25 +24,31 @@ def collect(roots: Iterable[Path], max_bytes: int, report: IndexReport,
             progress: Progress = _noop) -> tuple[dict[str, Article], set[str]]:
     """Readable articles by id, and the files that failed (their old articles must survive)."""
     articles: dict[str, Article] = {}
-    by_text: dict[str, str] = {}
+    by_text: dict[str, Article] = {}
     failed_files: set[str] = set()
     outcomes = list(read_all(roots, max_bytes))
     for number, (found, rejections) in enumerate(outcomes, 1):
         for rejection in rejections:
-            report.failed.append(FailedFile(source=rejection.source, reason=rejection.reason))
+            report.failed.append(Rejection(source=rejection.source, reason=rejection.reason))
             failed_files.add(_file_of(rejection.source))
         for article in found:
-            if article.id in articles:
-                report.duplicates.append(FailedFile(
-                    source=article.source, reason=f"id {article.id!r} already used by {articles[article.id].source}"))
-            elif article.text_hash in by_text:
-                report.duplicates.append(FailedFile(
-                    source=article.source, reason=f"same text as {articles[by_text[article.text_hash]].source}"))
+            reason = duplicate(article, articles, by_text)
+            if reason:
+                report.duplicates.append(Rejection(source=article.source, reason=reason))
             else:
                 articles[article.id] = article
-                by_text[article.text_hash] = article.id
+                by_text[article.text_hash] = article
         progress("reading", number, len(outcomes))
     return articles, failed_files
+
+
+def duplicate(article: Article, by_id: Mapping[str, Article], by_text: Mapping[str, Article]) -> str | None:
+    """The one duplicate rule, for a re-index and an upload alike: an id or a text already taken."""
+    if article.id in by_id:
+        return f"id {article.id!r} is already indexed (from {by_id[article.id].source})"
+    if article.text_hash in by_text:
+        return f"the same text is already indexed as {by_text[article.text_hash].id!r}"
+    return None
 
 
 def _file_of(source: str) -> str:
@@ -58,8 +64,7 @@ def reindex(
     roots: Iterable[Path],
     *,
     max_bytes: int,
-    chunk_max_tokens: int,
-    overlap: int,
+    chunking: ChunkConfig,
     rebuild: bool = False,
     progress: Progress = _noop,
 ) -> tuple[IndexReport, Generation | None]:
@@ -90,14 +95,14 @@ def reindex(
             return report, None
 
         model = embedder()
-        if model.max_tokens < chunk_max_tokens:
-            raise IndexMismatch(f"NEWSDESK_CHUNK_MAX_TOKENS={chunk_max_tokens} exceeds what the model reads "
+        if model.max_tokens < chunking.max_tokens:
+            raise IndexMismatch(f"NEWSDESK_CHUNK_MAX_TOKENS={chunking.max_tokens} exceeds what the model reads "
                                 f"({model.max_tokens} tokens); lower it")
         writer = store.writer(base, model.dimension)
         try:
-            report.chunks_embedded = _apply(writer, base, articles, report, model, chunk_max_tokens, overlap, progress)
-            manifest = writer.commit({"model": expected.model, "chunk_max_tokens": chunk_max_tokens,
-                                      "chunk_overlap_sentences": overlap})
+            report.chunks_embedded = _apply(writer, base, articles, report, model, chunking, progress)
+            manifest = writer.commit({"model": expected.model, "chunk_max_tokens": chunking.max_tokens,
+                                      "chunk_overlap_sentences": chunking.overlap_sentences})
         except BaseException:
             writer.abort()
             raise
@@ -108,13 +113,14 @@ def reindex(
 
 
 def _apply(writer: GenerationWriter, base: Generation | None, articles: dict[str, Article], report: IndexReport,
-           model: Embedder, chunk_max_tokens: int, overlap: int, progress: Progress) -> int:
+           model: Embedder, chunking: ChunkConfig, progress: Progress) -> int:
     """Write the report's changes into the next generation, embedding only chunks and sentences not stored
     yet; returns the number of chunks embedded."""
     touched = report.added + report.changed
     chunked: dict[str, list[Chunk]] = {}
     for number, article_id in enumerate(touched, 1):
-        chunked[article_id] = chunk_article(articles[article_id], model.count_tokens, chunk_max_tokens, overlap)
+        chunked[article_id] = chunk_article(articles[article_id], model.count_tokens, chunking.max_tokens,
+                                          chunking.overlap_sentences)
         progress("chunking", number, len(touched))
     sentences = {i: sentence_records(articles[i]) for i in touched}
     new_ids = {c.id for chunks in chunked.values() for c in chunks}

@@ -8,12 +8,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import nupunkt
+from pydantic import Field
 
-from index.models import Article, Chunk
+from index.models import Article, Chunk, StageConfig
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 _LINE = re.compile(r"[^\r\n]+")
 _WORD = re.compile(r"\S+")
+
+
+class ChunkConfig(StageConfig):
+    """Part of the index's identity: a generation built under other values is refused, not mixed."""
+
+    max_tokens: int = Field(128, ge=16, le=512, validation_alias="chunk_max_tokens",
+                            description="Token bound of one chunk, in the embedding model's own tokens.")
+    overlap_sentences: int = Field(1, ge=0, le=5, validation_alias="chunk_overlap_sentences",
+                                   description="Sentences shared by neighbouring chunks.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,16 @@
-"""`newsdesk` commands; every failure ends in one line and a non-zero exit code."""
+"""`newsdesk` commands; every failure ends in one line and a non-zero exit code.
+
+Front ends add their commands through the `newsdesk.commands` entry point (a function taking the typer
+app, as simonw/llm's `register_commands`), so `newsdesk` and `python -m index` are the same program and
+the core never imports them.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 from collections.abc import Callable, Iterator
+from importlib.metadata import entry_points
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -16,11 +22,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from index.config import load_settings
 from index.errors import NewsdeskError
-from index.feedback import FeedbackStore
 from index.models import IndexReport
 from index.retrieve import Mode
 from index.service import Newsdesk
-from index.terminal import format_answer, format_eval, format_report, format_source, format_sources
+from index.terminal import format_answer, format_source, format_sources
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Newsdesk: answers about the news coverage, quoted word for word.")
@@ -29,7 +34,7 @@ err = Console(stderr=True, soft_wrap=True)
 
 
 def open_desk() -> Newsdesk:
-    return Newsdesk(load_settings())
+    return Newsdesk.open()
 
 
 @contextmanager
@@ -64,12 +69,13 @@ def ask(
     since: Annotated[str | None, typer.Option(help="Only articles published on/after YYYY-MM-DD.")] = None,
     until: Annotated[str | None, typer.Option(help="Only articles published on/before YYYY-MM-DD.")] = None,
     k: Annotated[int | None, typer.Option("-k", min=1, max=10, help="At most this many quotes.")] = None,
-    mode: Annotated[Mode, typer.Option(help="Retrieval: keyword, dense, hybrid, or rerank (hybrid, then "
-                                       "passages lifted by their best sentence).")] = Mode.rerank,
+    mode: Annotated[Mode | None, typer.Option(help="Retrieval: keyword, dense, hybrid, or rerank (hybrid, then "
+                                              "passages lifted by their best sentence); default NEWSDESK_MODE.")
+                    ] = None,
 ) -> None:
     """Answer a question with quoted excerpts (builds the index from seeds/ on first use)."""
     desk = open_desk()
-    if desk.store.current_name() is None:
+    if not desk.has_index():
         err.print("No index yet: building one from seeds/ ...")
         with progress_bar() as update:
             desk.ensure_index(update)
@@ -98,7 +104,7 @@ def _print_report(report: IndexReport, as_json: bool) -> None:
     if as_json:
         out.print_json(report.model_dump_json())
     else:
-        out.print(format_report(report), markup=False, highlight=False)
+        out.print(report.summary(), markup=False, highlight=False)
 
 
 @app.command()
@@ -152,7 +158,7 @@ def eval_command(
     """Index corpora into their own folder and score answers: verbatim, answer-in-quotes, hit@k, MRR, abstention."""
     from hashlib import blake2b
 
-    from index.evaluate import corpus_desk, run_eval, write_answers
+    from index.evaluate import corpus_desk, format_eval, run_eval, write_answers
 
     base = load_settings()
     key = blake2b("\n".join(sorted(str(c.resolve()) for c in corpus)).encode(), digest_size=6).hexdigest()
@@ -170,8 +176,7 @@ def eval_command(
 @app.command()
 def feedback(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Summarise 👍/👎 votes on the bot's answers."""
-    settings = load_settings()
-    result = FeedbackStore(settings.data_dir / "feedback.sqlite").summary()
+    result = open_desk().feedback_summary()
     if as_json:
         out.print_json(result.model_dump_json())
         return
@@ -180,10 +185,17 @@ def feedback(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         out.print(f"  {score:+d}  {question}", markup=False, highlight=False)
 
 
+def register_plugins(target: typer.Typer) -> typer.Typer:
+    """Every installed front end's commands (the bot's `run` and `sync`), added by one call each."""
+    for entry in entry_points(group="newsdesk.commands"):
+        entry.load()(target)
+    return target
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        code = app(standalone_mode=False)
+        code = register_plugins(app)(standalone_mode=False)
     except NewsdeskError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(2)

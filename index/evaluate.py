@@ -192,3 +192,18 @@ def write_answers(path: Path) -> Callable[[Scored], None]:
         handle.flush()
 
     return write
+
+
+def format_eval(run: EvalRun) -> str:
+    """Modes side by side, then the cost of the index."""
+    columns = ["mode", "verbatim", "answer_in_quotes", "hit_at_1", "hit_at_5", "hit_at_10", "mrr_at_10",
+               "abstain_offtopic", "false_abstain", "refused", "quotes_median", "quoted_chars_median",
+               "latency_ms_median", "latency_ms_p95"]
+    rows = [[str(getattr(f, c)) if getattr(f, c) is not None else "-" for c in columns] for f in run.modes]
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
+    lines.append(f"questions {run.modes[0].questions if run.modes else 0}; index: {run.index.chunks_total} chunks, "
+                 f"{run.index.chunks_embedded} embedded in {run.index_seconds:.1f} s; "
+                 f"peak memory {run.peak_memory_mb:.0f} MB; files failed {len(run.index.failed)}")
+    return "\n".join(lines)

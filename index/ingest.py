@@ -22,6 +22,8 @@ FIELDS = ("title", "outlet", "url", "published", "author")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
 _URL_DATE = re.compile(r"/((?:19|20)\d\d)/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?:/|$)")
 _UNSAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
+# Ids are typed in commands and shown in listings; a longer one is cut (front ends may cut further).
+ID_MAX = 100
 
 
 class BadArticle(ValueError):
@@ -162,7 +164,7 @@ def _article(meta: dict[str, Any], text: str, default_id: str, source: str) -> A
         fields[name] = str(value).strip() or None if value is not None else None
     if fields["published"] is None and fields["url"]:
         fields["published"] = date_from_url(fields["url"])
-    article_id = _UNSAFE_ID.sub("-", str(meta.get("id") or default_id)).strip("-")[:100]
+    article_id = _UNSAFE_ID.sub("-", str(meta.get("id") or default_id)).strip("-")[:ID_MAX]
     if not article_id:
         raise BadArticle("cannot derive an article id; add an 'id' field")
     try:

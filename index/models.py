@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StageConfig(BaseModel):
+    """A stage's settings: the same object is a part of `Settings` and what the stage takes.
+
+    Each field is set from the environment under its alias (today's flat `NEWSDESK_` names), and built
+    in code by its field name; frozen, so a stage can never change what another stage reads.
+    """
+
+    model_config = ConfigDict(frozen=True, validate_by_name=True, validate_by_alias=True, extra="forbid")
 
 
 class Article(BaseModel):
@@ -140,11 +150,6 @@ class ArticleSummary(SourceRef):
     source: str = ""
 
 
-class FailedFile(BaseModel):
-    source: str
-    reason: str
-
-
 class IndexReport(BaseModel):
     """What a re-index did; `failed` is non-empty when some file could not be read."""
 
@@ -152,8 +157,8 @@ class IndexReport(BaseModel):
     changed: list[str] = []
     removed: list[str] = []
     unchanged: int = 0
-    duplicates: list[FailedFile] = []
-    failed: list[FailedFile] = []
+    duplicates: list[Rejection] = []
+    failed: list[Rejection] = []
     chunks_embedded: int = 0
     chunks_total: int = 0
     generation: str = ""
@@ -162,6 +167,20 @@ class IndexReport(BaseModel):
     @property
     def changed_anything(self) -> bool:
         return bool(self.added or self.changed or self.removed)
+
+    def summary(self, listed: int = 20) -> str:
+        """Counts, then the first `listed` ids of each kind: a 200-article load is not 200 lines."""
+        lines = [f"added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}, "
+                 f"unchanged {self.unchanged}, duplicates {len(self.duplicates)}, failed {len(self.failed)}; "
+                 f"embedded {self.chunks_embedded} of {self.chunks_total} chunks in {self.seconds:.1f} s "
+                 f"(generation {self.generation or 'none'})"]
+        for label, items in (("added", self.added), ("changed", self.changed), ("removed", self.removed),
+                             ("duplicate", [f"{d.source}: {d.reason}" for d in self.duplicates]),
+                             ("failed", [f"{f.source}: {f.reason}" for f in self.failed])):
+            lines += [f"  {label}: {item}" for item in items[:listed]]
+            if len(items) > listed:
+                lines.append(f"  … and {len(items) - listed} more {label}")
+        return "\n".join(lines)
 
 
 class Manifest(BaseModel):
@@ -189,3 +208,4 @@ class Status(BaseModel):
     earliest: date | None = None
     latest: date | None = None
     degraded: str | None = None
+    version: str = ""

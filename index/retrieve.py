@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from enum import StrEnum
 
 import numpy as np
+from pydantic import Field
 
-from index.models import Passage
+from index.models import Passage, StageConfig
 from index.store import ArticleFilter, Generation
 
 _TERM = re.compile(r"\w+", re.UNICODE)
@@ -43,16 +44,19 @@ class Mode(StrEnum):
         return self is not Mode.dense
 
 
-@dataclass(frozen=True, slots=True)
-class RetrievalConfig:
-    candidates: int = 40
-    rrf_k: int = 60
-    per_article: int = 3
-    passages: int = 8
-    mode: Mode = Mode.hybrid
-    recent_days: int = 7
-    recent_weight: float = 0.5
-    rerank_weight: float = 0.01
+class RetrievalConfig(StageConfig):
+    mode: Mode = Field(Mode.rerank, description="Default retrieval: keyword, dense, hybrid, or rerank (hybrid, "
+                       "then passages lifted by their best sentence).")
+    candidates: int = Field(40, ge=1, le=1000, description="Passages fetched per retriever.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    per_article: int = Field(3, ge=1, le=20, validation_alias="per_article_passages",
+                             description="Passages one article may contribute.")
+    passages: int = Field(8, ge=1, le=100, description="Fused passages handed to the answerer.")
+    recent_days: int = Field(7, ge=0, le=3650, description="Also search the articles of the last N days before "
+                             "the as-of date (or today) and fuse them in; 0 = off.")
+    recent_weight: float = Field(0.5, ge=0.0, le=10.0, description="Weight of those recent rankings.")
+    rerank_weight: float = Field(0.01, ge=0.0, le=100.0, description="In rerank mode, how much a passage's best "
+                                 "sentence similarity adds to its fused score (a rank-1 hit is 1/61).")
 
 
 def content_terms(text: str) -> set[str]:

@@ -1,4 +1,8 @@
-"""The facade the CLI and the bot call: ask, sources, source, reindex, status."""
+"""The facade the CLI and the bot call: ask, sources, source, reindex, add_article, status, feedback.
+
+The bot imports only this module, `index.models` and `index.errors`; what a front end needs of the
+core is a method here (or a type re-exported here, like `Prompts`), never a reach into a stage.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +16,19 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from index.answer import AnswerConfig, Weights, compose
+from index import __version__, upload
+from index.answer import compose
 from index.build import Progress, reindex
-from index.config import Settings
-from index.embed import Embedder, embedder_name, make_embedder
+from index.config import Settings, load_settings
+from index.embed import Embedder, make_embedder
 from index.errors import BadQuestion, IndexCorrupt, IndexNotFound, UnknownArticle
+from index.feedback import FeedbackStore, FeedbackSummary
 from index.models import Answer, Article, ArticleSummary, IndexReport, Status
 from index.prompts import Prompts
-from index.retrieve import Mode, RetrievalConfig, retrieve
+from index.retrieve import Mode, retrieve
 from index.store import ArticleFilter, Expected, Generation, Store
-from index.vectors import Layout
+
+__all__ = ["Mode", "Newsdesk", "Progress", "Prompts", "check_window", "clean_question"]
 
 log = logging.getLogger(__name__)
 _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
@@ -57,25 +64,37 @@ class Newsdesk:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.store = Store(settings.data_dir, Layout(settings.exact_max_chunks, settings.ivf_nprobe))
+        self.store = Store(settings.data_dir, settings.vectors)
         self.prompts = Prompts.load(settings.prompts_dir)
         self.degraded: str | None = None
         self._embedder = embedder
         self._generation: Generation | None = None
+        self._feedback: FeedbackStore | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, **overrides: object) -> Newsdesk:
+        """From the environment and `.env` (overrides by their flat names); invalid settings raise ConfigError."""
+        return cls(load_settings(**overrides))
 
     @property
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                self._embedder = make_embedder(self.settings)
+                self._embedder = make_embedder(self.settings.embed, self.settings.data_dir / "models")
             return self._embedder
+
+    def warm_up(self) -> Status:
+        """Build the index on a fresh checkout, load it and the model, so the first question is not slow."""
+        if self.ensure_index() is None:
+            self.generation()
+        self.embedder.encode(["warm up"])
+        return self.status()
 
     def expected(self) -> Expected:
         s = self.settings
-        return Expected(model=embedder_name(s.model, s.embed_backend),
-                        dimension=self._embedder.dimension if self._embedder else None,
-                        chunk_max_tokens=s.chunk_max_tokens, chunk_overlap_sentences=s.chunk_overlap_sentences)
+        return Expected(model=s.embed.index_name, dimension=self._embedder.dimension if self._embedder else None,
+                        chunk_max_tokens=s.chunk.max_tokens, chunk_overlap_sentences=s.chunk.overlap_sentences)
 
     def generation(self) -> Generation:
         """The live generation; picks up a re-index made by another process at the next call."""
@@ -111,61 +130,90 @@ class Newsdesk:
 
     def ensure_index(self, progress: Progress | None = None) -> IndexReport | None:
         """Build from seeds/ on a fresh checkout, so the first question just works."""
-        if self.store.current_name() is not None:
-            return None
-        return self.reindex(progress=progress)
+        return None if self.has_index() else self.reindex(progress=progress)
+
+    def has_index(self) -> bool:
+        return self.store.current_name() is not None
 
     def roots(self, extra: Sequence[Path] = (), rebuild: bool = False) -> list[Path]:
-        """Seeds, the moderators' folder, and every path ever given to `index` (until a rebuild)."""
-        remembered = self.settings.data_dir / "roots.json"
-        known = [] if rebuild or not remembered.exists() else [Path(p) for p in json.loads(remembered.read_text())]
-        paths = list(dict.fromkeys([*known, *(p.resolve() for p in extra)]))
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        remembered.write_text(json.dumps([str(p) for p in paths], indent=1))
-        self.settings.articles_path.mkdir(parents=True, exist_ok=True)
+        """Seeds, the moderators' folder, every folder once given to `index` (until a rebuild), and `extra`."""
+        remembered = [] if rebuild else self._remembered()
+        paths = list(dict.fromkeys([*remembered, *(p.resolve() for p in extra)]))
         seeds = [self.settings.seeds_dir] if self.settings.seeds_dir else []
         return [*seeds, self.settings.articles_path, *paths]
+
+    def _remembered(self) -> list[Path]:
+        path = self.settings.data_dir / "roots.json"
+        return [Path(p) for p in json.loads(path.read_text())] if path.exists() else []
+
+    def _remember(self, extra: Sequence[Path], rebuild: bool) -> None:
+        """Only paths that exist are kept for later re-indexes: a mistyped one is reported once, not forever."""
+        known = [] if rebuild else self._remembered()
+        paths = [p for p in dict.fromkeys([*known, *(p.resolve() for p in extra)]) if p.exists()]
+        if paths != known:
+            (self.settings.data_dir / "roots.json").write_text(json.dumps([str(p) for p in paths], indent=1))
 
     def reindex(self, paths: Sequence[Path] = (), rebuild: bool = False,
                 progress: Progress | None = None) -> IndexReport:
         s = self.settings
+        s.articles_path.mkdir(parents=True, exist_ok=True)
         kwargs = {"progress": progress} if progress else {}
         report, generation = reindex(
             self.store, lambda: self.embedder, self.expected(), self.roots(paths, rebuild),
-            max_bytes=s.max_file_bytes, chunk_max_tokens=s.chunk_max_tokens,
-            overlap=s.chunk_overlap_sentences, rebuild=rebuild, **kwargs,
+            max_bytes=s.max_file_bytes, chunking=s.chunk, rebuild=rebuild, **kwargs,
         )
+        self._remember(paths, rebuild)
         if generation is not None:
             with self._lock:
                 self._generation, self.degraded = generation, None
         return report
 
+    def check_upload(self, name: str, size: int) -> str:
+        """The safe name an upload will get, or UploadRefused for its type or size (before reading it)."""
+        return upload.check_file(name, size, self.settings.max_file_bytes)
+
+    def add_article(self, name: str, data: bytes) -> tuple[str, list[Article]]:
+        """Save an uploaded file into the articles folder if it parses and repeats nothing indexed; returns the
+        name it was saved under and its articles. The caller re-indexes (with its own progress)."""
+        folder = self.settings.articles_path
+        target = upload.free_path(folder, self.check_upload(name, len(data)))
+        indexed = [a for a, _ in self.generation().articles()] if self.has_index() else []
+        articles = upload.parse(target, data, self.settings.max_file_bytes, indexed)
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return target.name, articles
+
+    def clean_question(self, question: str) -> str:
+        return clean_question(question, self.settings.max_question_chars)
+
     def ask(self, question: str, outlets: Sequence[str] = (), since: date | None = None,
-            until: date | None = None, k: int | None = None, mode: Mode = Mode.rerank,
+            until: date | None = None, k: int | None = None, mode: Mode | None = None,
             as_of: date | None = None) -> Answer:
         """`as_of` answers as of a day: later articles are left out, undated ones kept."""
         began = time.perf_counter()
         s = self.settings
-        cleaned = clean_question(question, s.max_question_chars)
+        cleaned = self.clean_question(question)
         check_window(since, until)
         generation = self.generation()
         query_vector = self.embedder.encode([cleaned])[0]
         where = ArticleFilter(tuple(o.strip() for o in outlets if o.strip()), since, until, as_of)
-        config = RetrievalConfig(candidates=s.candidates, rrf_k=s.rrf_k, per_article=s.per_article_passages,
-                                 passages=s.passages, mode=mode, recent_days=s.recent_days,
-                                 recent_weight=s.recent_weight, rerank_weight=s.rerank_weight)
-        passages, ranking = retrieve(generation, cleaned, query_vector, where, config)
-        answer = compose(cleaned, query_vector, passages, ranking, generation, AnswerConfig(
-            max_quotes=k or s.max_quotes, max_chars=s.max_quote_chars,
-            max_sentences=s.max_excerpt_sentences, floor=s.quote_floor, abstain_below=s.abstain_threshold,
-            margin=s.quote_margin, weights=Weights(recency=s.quote_recency_weight, lead=s.quote_lead_weight,
-                                                   recent_days=s.recent_days)), as_of, where)
+        retrieval = s.retrieval if mode is None else s.retrieval.model_copy(update={"mode": mode})
+        passages, ranking = retrieve(generation, cleaned, query_vector, where, retrieval)
+        config = s.answer if k is None else s.answer.model_copy(update={"max_quotes": k})
+        answer = compose(cleaned, query_vector, passages, ranking, generation, config, as_of, where,
+                         s.retrieval.recent_days)
         answer.elapsed_ms = round((time.perf_counter() - began) * 1000, 1)
         return answer
 
     def sources(self, outlet: str | None = None) -> list[ArticleSummary]:
         where = ArticleFilter(outlets=(outlet,)) if outlet else ArticleFilter()
         return [summary(a, n) for a, n in self.generation().articles(where)]
+
+    def outlets(self) -> list[str]:
+        return self.generation().outlets()
+
+    def article_ids(self) -> list[str]:
+        return [a.id for a, _ in self.generation().articles()]
 
     def source(self, article_id: str) -> tuple[Article, ArticleSummary]:
         generation = self.generation()
@@ -180,9 +228,27 @@ class Newsdesk:
         m = generation.manifest
         return Status(generation=m.generation, model=m.model, articles=m.articles, chunks=m.chunks,
                       outlets=len(generation.outlets()), built_at=m.built_at, earliest=earliest,
-                      latest=latest, degraded=self.degraded)
+                      latest=latest, degraded=self.degraded, version=__version__)
 
     def verify(self) -> Status:
         """Full consistency check of the live generation (raises IndexCorrupt)."""
         self.store.load(self.expected(), check=True).close()
         return self.status()
+
+    @property
+    def feedback(self) -> FeedbackStore:
+        with self._lock:
+            if self._feedback is None:
+                assert self.settings.feedback_path is not None
+                self._feedback = FeedbackStore(self.settings.feedback_path)
+            return self._feedback
+
+    def record_answer(self, answer: Answer) -> int:
+        """The id 👍/👎 votes refer to."""
+        return self.feedback.record_answer(answer)
+
+    def vote(self, answer_id: int, user_id: int | str, up: bool) -> bool:
+        return self.feedback.vote(answer_id, user_id, up)
+
+    def feedback_summary(self) -> FeedbackSummary:
+        return self.feedback.summary()

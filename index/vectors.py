@@ -13,15 +13,21 @@ from dataclasses import dataclass
 
 import faiss
 import numpy as np
+from pydantic import Field
+
+from index.models import StageConfig
 
 log = logging.getLogger(__name__)
+# 8-bit scalar quantisation: a quarter of float32 memory, recall measured in docs/performance.md.
+ENCODING = "SQ8"
 
 
-@dataclass(frozen=True, slots=True)
-class Layout:
-    exact_max: int = 250_000
-    nprobe: int = 32
-    encoding: str = "SQ8"
+class Layout(StageConfig):
+    exact_max: int = Field(250_000, ge=1, validation_alias="exact_max_chunks",
+                           description="Above this many chunks the vectors move from an exact scan to an IVF "
+                           "index (trained once, at that re-index).")
+    nprobe: int = Field(32, ge=1, le=4096, validation_alias="ivf_nprobe",
+                        description="Inverted lists an IVF search visits.")
 
     def lists(self, count: int) -> int:
         """About 4 * sqrt(n) lists, as FAISS suggests for 1M-scale corpora."""
@@ -71,8 +77,8 @@ def fitted(index: faiss.Index, layout: Layout) -> faiss.Index:
     keys = ids(index)
     vectors = index.index.reconstruct_n(0, index.ntotal)
     nlist = layout.lists(index.ntotal)
-    log.info("%d vectors: training an IVF%d,%s index", index.ntotal, nlist, layout.encoding)
-    ivf = faiss.index_factory(index.d, f"IVF{nlist},{layout.encoding}", faiss.METRIC_INNER_PRODUCT)
+    log.info("%d vectors: training an IVF%d,%s index", index.ntotal, nlist, ENCODING)
+    ivf = faiss.index_factory(index.d, f"IVF{nlist},{ENCODING}", faiss.METRIC_INNER_PRODUCT)
     sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * nlist), replace=False)
     ivf.train(vectors[np.sort(sample)])
     ivf.set_direct_map_type(faiss.DirectMap.Hashtable)

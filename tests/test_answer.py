@@ -136,12 +136,12 @@ def test_recency_and_lead_priors_order_quotes_but_never_change_whether_to_answer
     def answer(weights: Weights) -> Answer:
         return compose(question, vector, passages, ranking, generation, AnswerConfig(weights=weights), as_of)
 
-    plain, fresh_first = answer(Weights()), answer(Weights(recency=1.0))
+    plain, fresh_first = answer(Weights(recency=0, lead=0)), answer(Weights(recency=1.0, lead=0))
     assert fresh_first.confidence == plain.confidence
     assert fresh_first.quotes[0].published is not None
     assert (as_of - fresh_first.quotes[0].published).days <= 7
     assert {q.article_id for q in plain.quotes} != {fresh_first.quotes[0].article_id}
-    lead_first = answer(Weights(lead=1.0))
+    lead_first = answer(Weights(recency=0, lead=1.0))
     assert lead_first.quotes[0].start <= min(q.start for q in plain.quotes)
 
 
@@ -150,7 +150,7 @@ def test_unused_quote_budget_carries_a_quote_on_into_the_paragraphs_that_follow(
     quoted = " ".join(q.text for q in answer.quotes)
     assert "Yeah, the President thinks so." in quoted
     assert "we're going to work towards that end" in quoted
-    assert sum(len(q.text) for q in answer.quotes) <= seeds_desk.settings.max_quote_chars
+    assert sum(len(q.text) for q in answer.quotes) <= seeds_desk.settings.answer.max_chars
 
 
 def test_rerank_lifts_passages_by_their_best_sentence_within_the_fused_pool(seeds_desk: Newsdesk) -> None:
@@ -159,7 +159,7 @@ def test_rerank_lifts_passages_by_their_best_sentence_within_the_fused_pool(seed
     vector = seeds_desk.embedder.encode([question])[0]
 
     def passages(**config: object) -> list[int]:
-        every_passage = RetrievalConfig(passages=100, per_article=100, **config)
+        every_passage = RetrievalConfig(passages=100, per_article=20, **config)
         found, _ = retrieve(generation, question, vector, ArticleFilter(), every_passage)
         return [p.chunk.id for p in found]
 

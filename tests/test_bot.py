@@ -24,12 +24,13 @@ from pydantic import SecretStr
 
 from bot import cli
 from bot.app import NewsdeskBot
+from bot.replies import UNAVAILABLE
+from bot.settings import BotSettings
 from discord_emulator import emulator, loopback_only, rules, running_client
 from discord_emulator.server import Emulator, InteractionHandle
 from index.config import load_settings
 from index.embed import SentenceTransformerEmbedder
 from index.errors import ConfigError
-from index.feedback import FeedbackStore
 from index.models import Answer, Quote
 from index.service import Newsdesk
 
@@ -81,10 +82,9 @@ def library(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransfor
 
 
 @contextlib.asynccontextmanager
-async def live(emu: Emulator, desk: Newsdesk, feedback: Path, **settings: Any) -> AsyncIterator[NewsdeskBot]:
+async def live(emu: Emulator, desk: Newsdesk, **settings: Any) -> AsyncIterator[NewsdeskBot]:
     """The bot as `newsdesk run` builds it, connected, with its commands synced as `newsdesk sync` would."""
-    overrides = {"discord_cooldown_seconds": 0, "discord_token": SecretStr(TOKEN), **settings}
-    bot = NewsdeskBot(desk, desk.settings.model_copy(update=overrides), FeedbackStore(feedback),
+    bot = NewsdeskBot(desk, BotSettings(**{"cooldown_seconds": 0, "token": SecretStr(TOKEN), **settings}),
                       guild_ready_timeout=0.1)
     async with running_client(emu, bot):
         await bot.tree.sync()
@@ -158,14 +158,14 @@ def test_identify_intents_mode_and_sync(library: Newsdesk, tmp_path: Path,
 
     async def scenario() -> None:
         async with emulator(token=TOKEN) as emu:
-            async with live(emu, library, tmp_path / "fb.sqlite") as bot:
+            async with live(emu, library) as bot:
                 mentions_only = (await emu.wait_for_identify())["intents"]
                 assert "mentions only" in bot.mode
                 handle = await emu.send_command("status", user=emu.alice)
                 status = (await handle).data
             stored = {c["name"]: c for c in emu.state.commands[None].values()}
             qa = int(emu.find_channel("news")["id"])
-            async with live(emu, library, tmp_path / "fb.sqlite", discord_qa_channels=[qa]) as bot:
+            async with live(emu, library, qa_channels=[qa]) as bot:
                 with_qa = emu.identifies[-1]["intents"]
                 assert "Q&A channels" in bot.mode
             assert emu.violations == []
@@ -189,7 +189,7 @@ def test_identify_intents_mode_and_sync(library: Newsdesk, tmp_path: Path,
 def test_run_without_a_token_refuses_in_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_")}
     env["COLUMNS"] = "500"  # the core's stderr console wraps at 80 columns when not on a terminal
-    result = subprocess.run([sys.executable, "-c", "from bot.cli import main; main()", "run"], cwd=tmp_path,
+    result = subprocess.run([sys.executable, "-m", "index", "run"], cwd=tmp_path,
                             env={**env, "NEWSDESK_DATA_DIR": str(tmp_path / "data"),
                                  "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
                             capture_output=True, text=True, timeout=120)
@@ -204,14 +204,14 @@ def test_refusals_at_connect_time_say_what_to_change(library: Newsdesk, tmp_path
     """`newsdesk run`'s last step, in a thread with its own event loop as from a shell."""
 
     def bot(**settings: Any) -> NewsdeskBot:
-        return NewsdeskBot(library, library.settings.model_copy(update=settings), FeedbackStore(tmp_path / "fb"))
+        return NewsdeskBot(library, BotSettings(**settings))
 
     async def scenario() -> None:
         async with emulator(token=TOKEN, privileged_intents=0) as emu:
             with pytest.raises(ConfigError, match="Discord refused the token"):
                 await asyncio.to_thread(cli.serve, bot(), "not-the-token")
             with pytest.raises(ConfigError, match="unset NEWSDESK_DISCORD_QA_CHANNELS"):
-                await asyncio.to_thread(cli.serve, bot(discord_qa_channels=[emu.channel_id]), TOKEN)
+                await asyncio.to_thread(cli.serve, bot(qa_channels=[emu.channel_id]), TOKEN)
 
     run(scenario)
 
@@ -227,7 +227,8 @@ def test_mention_is_answered_with_verbatim_quotes_and_votes(library: Newsdesk, t
 
     async def scenario() -> None:
         async with emulator() as emu:
-            async with live(emu, library, tmp_path / "fb.sqlite") as bot:
+            async with live(emu, library) as bot:
+                before = library.feedback_summary()
                 question = await emu.send_user_message(emu.channel_id, emu.alice,
                                                        f"<@{emu.application_id}> {G8}")
                 reply = await emu.wait_for_message(emu.channel_id, timeout=30)
@@ -237,8 +238,8 @@ def test_mention_is_answered_with_verbatim_quotes_and_votes(library: Newsdesk, t
                 assert set(vote) == {"👍", "👎"}
                 handle = await emu.send_component(int(reply["id"]), vote["👍"], user=emu.alice)
                 response = await handle
-                summary = bot.feedback.summary()
-                monkeypatch.setattr(bot.feedback, "vote", broken)
+                summary = bot.desk.feedback_summary()
+                monkeypatch.setattr(bot.desk.feedback, "vote", broken)
                 failed_vote = await emu.send_component(int(reply["id"]), vote["👎"], user=emu.alice)
                 await failed_vote
                 await emu.send_user_message(emu.channel_id, emu.alice, "thanks!", reply_to=int(reply["id"]))
@@ -252,7 +253,7 @@ def test_mention_is_answered_with_verbatim_quotes_and_votes(library: Newsdesk, t
             assert_apologised(failed_vote, caplog)
             assert response.type == 4 and response.data["flags"] & EPHEMERAL
             assert "vote is recorded" in response.data["content"]
-            assert (summary.answers, summary.up, summary.down) == (1, 1, 0)
+            assert (summary.answers - before.answers, summary.up - before.up, summary.down - before.down) == (1, 1, 0)
             assert emu.violations == [] and emu.pings == []
 
     run(scenario)
@@ -262,7 +263,7 @@ def test_only_mentions_and_qa_channel_questions_are_answered(library: Newsdesk, 
     async def scenario() -> None:
         async with emulator() as emu:
             qa = int(emu.find_channel("news")["id"])
-            async with live(emu, library, tmp_path / "fb.sqlite", discord_qa_channels=[qa]):
+            async with live(emu, library, qa_channels=[qa]):
                 await emu.send_user_message(emu.channel_id, emu.alice, G8)
                 await emu.send_user_message(qa, emu.alice, "just chatting about the G8 today")
                 await emu.send_user_message(qa, emu.alice, G8)
@@ -279,7 +280,7 @@ def test_configured_channels_limit_mentions_and_ask_alike(library: Newsdesk, tmp
     async def scenario() -> None:
         async with emulator() as emu:
             news = int(emu.find_channel("news")["id"])
-            async with live(emu, library, tmp_path / "fb.sqlite", discord_channels=[news]):
+            async with live(emu, library, channels=[news]):
                 await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")
                 elsewhere = await (await emu.send_command("ask", {"question": G8}, channel_id=emu.channel_id))
                 inside = await emu.send_command("ask", {"question": G8}, channel_id=news)
@@ -300,7 +301,7 @@ def test_ask_defers_then_answers_and_explains_bad_questions(library: Newsdesk, t
 
     async def scenario() -> None:
         async with emulator(interaction_deadline=3.0) as emu:
-            async with live(emu, library, tmp_path / "fb.sqlite"):
+            async with live(emu, library):
                 handle = await emu.send_command("ask", {"question": G8})
                 deferred = await handle
                 reply = (await handle.wait_followups(1, timeout=30))[0]
@@ -338,7 +339,7 @@ def test_sources_pages_turn_only_for_the_invoker(library: Newsdesk, tmp_path: Pa
                                                  caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> None:
         async with emulator() as emu:
-            async with live(emu, library, tmp_path / "fb.sqlite"):
+            async with live(emu, library):
                 handle = await emu.send_command("sources", user=emu.alice)
                 await handle
                 message = handle.original
@@ -373,7 +374,7 @@ def test_sources_pages_turn_only_for_the_invoker(library: Newsdesk, tmp_path: Pa
 def test_source_autocomplete_and_article(library: Newsdesk, tmp_path: Path) -> None:
     async def scenario() -> None:
         async with emulator() as emu:
-            async with live(emu, library, tmp_path / "fb.sqlite"):
+            async with live(emu, library):
                 everything = (await (await emu.send_autocomplete("source", {"article": ""}, "article"))).data
                 some = (await (await emu.send_autocomplete("source", {"article": "brief 1"}, "article"))).data
                 chosen = some["choices"][0]
@@ -417,7 +418,7 @@ def test_reindex_is_for_moderators_and_keeps_the_gateway_beating(make_desk: Call
         async with emulator(heartbeat_interval_ms=int(interval * 1000)) as emu:
             editor = emu.add_user("editor")
             emu.add_member_sync(emu.guild_id, editor, roles=[int(emu.add_role_sync(emu.guild_id, "Editors")["id"])])
-            async with live(emu, desk, tmp_path / "fb.sqlite", discord_moderator_role="Editors"):
+            async with live(emu, desk, moderator_role="Editors"):
                 refused = await (await emu.send_command("reindex", user=emu.alice, bypass_permissions=True))
                 assert desk.store.current_name() == generation and len(desk.sources()) == 2
                 began = time.monotonic()
@@ -453,7 +454,7 @@ LIGHTHOUSE = ("---\ntitle: Skerry Point keeper retires\noutlet: Coastal Times\np
 
 
 def test_add_article_saves_safely_indexes_and_answers(make_desk: Callable[..., Newsdesk], tmp_path: Path) -> None:
-    desk = make_desk()
+    desk = make_desk(max_file_bytes=2000)
     desk.reindex()
     articles = desk.settings.articles_path
 
@@ -466,7 +467,7 @@ def test_add_article_saves_safely_indexes_and_answers(make_desk: Callable[..., N
 
     async def scenario() -> None:
         async with emulator() as emu:
-            async with live(emu, desk, tmp_path / "fb.sqlite", max_file_bytes=2000):
+            async with live(emu, desk):
                 too_big = await add(emu, "big.md", LIGHTHOUSE.encode() * 10)
                 picture = await add(emu, "photo.png", b"\x89PNG")
                 added = await add(emu, "lighthouse.md", LIGHTHOUSE.encode())
@@ -523,7 +524,7 @@ def test_mentions_in_articles_and_questions_never_ping(make_desk: Callable[..., 
             (desk.settings.articles_path / "trap.md").write_text(trap, encoding="utf-8")
             await asyncio.to_thread(desk.reindex)
             question = f"<@&{role}> @everyone @here <@{alice}> when does the harbour close for dredging?"
-            async with live(emu, desk, tmp_path / "fb.sqlite"):
+            async with live(emu, desk):
                 await emu.send_user_message(emu.channel_id, emu.owner, f"<@{emu.application_id}> {question}")
                 reply = await emu.wait_for_message(emu.channel_id, timeout=30)
                 asked = await emu.send_command("ask", {"question": question})
@@ -550,7 +551,7 @@ def test_mentions_in_articles_and_questions_never_ping(make_desk: Callable[..., 
 def test_rate_limits_and_gateway_drops_are_survived(library: Newsdesk, tmp_path: Path) -> None:
     async def scenario() -> None:
         async with emulator() as emu:
-            async with live(emu, library, tmp_path / "fb.sqlite"):
+            async with live(emu, library):
                 emu.fail_next("POST", r"/channels/\d+/messages", status=429, retry_after=0.3)
                 await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")
                 reply = await emu.wait_for_message(emu.channel_id, timeout=30)
@@ -582,19 +583,19 @@ def maximal_answer() -> Answer:
 
 def test_the_longest_answers_fit_discord_limits(library: Newsdesk, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    roomy = Newsdesk(library.settings.model_copy(update={"max_quotes": 10, "max_quote_chars": 10_000,
-                                                         "max_excerpt_sentences": 6}), embedder=library.embedder)
+    roomy = Newsdesk(library.settings.updated(max_quotes=10, max_quote_chars=10_000, max_excerpt_sentences=6),
+                     embedder=library.embedder)
 
     async def scenario() -> None:
         async with emulator() as emu:
-            async with live(emu, roomy, tmp_path / "fb.sqlite") as bot:
+            async with live(emu, roomy) as bot:
                 real = await emu.send_command("ask", {"question": G8})
                 await real.wait_followups(1, timeout=30)
 
                 async def maximal(*args: object) -> Answer:
                     return maximal_answer()
 
-                monkeypatch.setattr(bot, "answer", maximal)
+                monkeypatch.setattr(bot.get_cog("AskCog"), "answer", maximal)
                 question = await emu.send_user_message(emu.channel_id, emu.alice,
                                                        f"<@{emu.application_id}> anything?")
                 reply = await emu.wait_for_message(emu.channel_id, lambda m: replies_to(m, question), timeout=30)
@@ -613,7 +614,7 @@ def test_unexpected_errors_are_logged_and_apologised_for(library: Newsdesk, tmp_
                                                          caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> None:
         async with emulator() as emu:
-            async with live(emu, library, tmp_path / "fb.sqlite"):
+            async with live(emu, library):
                 emu.fail_next("POST", r"/channels/\d+/messages", status=403)
                 unsent = await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")
                 failed_send = await emu.wait_for_message(emu.channel_id, lambda m: replies_to(m, unsent), timeout=30)
@@ -650,11 +651,31 @@ def test_unexpected_errors_are_logged_and_apologised_for(library: Newsdesk, tmp_
     run(scenario)
 
 
+def test_an_operators_problem_is_logged_and_never_shown_in_the_channel(
+        tmp_path: Path, embedder: SentenceTransformerEmbedder, caplog: pytest.LogCaptureFixture) -> None:
+    """No index (an operator's matter): users learn answers are unavailable, never the server's path."""
+    empty = Newsdesk(load_settings(data_dir=tmp_path / "server-data"), embedder=embedder)
+
+    async def scenario() -> None:
+        async with emulator() as emu:
+            async with live(emu, empty):
+                question = await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")
+                mention = await emu.wait_for_message(emu.channel_id, lambda m: replies_to(m, question), timeout=30)
+                ask = await emu.send_command("ask", {"question": G8})
+                slash = (await ask.wait_followups(1, timeout=30))[0]
+            for shown in (mention["content"], slash["content"]):
+                assert shown == UNAVAILABLE and "server-data" not in shown
+            assert f"no index in {tmp_path / 'server-data'}" in caplog.text
+            assert emu.violations == []
+
+    run(scenario)
+
+
 def test_answers_in_a_thread_and_spaces_out_questions(library: Newsdesk, tmp_path: Path) -> None:
     async def scenario() -> None:
         async with emulator() as emu:
-            async with live(emu, library, tmp_path / "fb.sqlite", discord_answer_in_thread=True,
-                            discord_cooldown_seconds=60):
+            async with live(emu, library, answer_in_thread=True,
+                            cooldown_seconds=60):
                 question = await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")
                 answer = await emu.wait_for_message(int(question["id"]), timeout=30)
                 again = await emu.send_user_message(emu.channel_id, emu.alice, f"<@{emu.application_id}> {G8}")

@@ -10,7 +10,7 @@ import pytest
 from index.chunk import sentence_spans
 from index.config import PROJECT_ROOT, load_settings
 from index.embed import SentenceTransformerEmbedder
-from index.embed_onnx import OnnxEmbedder
+from index.embed import OnnxEmbedder
 from index.errors import ConfigError, IndexMismatch
 from index.ingest import read_articles
 from index.service import Newsdesk
@@ -54,7 +54,7 @@ def test_the_export_is_made_once_and_reused(onnx_desk: Newsdesk) -> None:
     first = onnx_desk.embedder
     assert isinstance(first, OnnxEmbedder) and first.path.is_relative_to(onnx_desk.settings.data_dir / "models")
     made = first.path.stat().st_mtime_ns
-    again = OnnxEmbedder(onnx_desk.settings.model, onnx_desk.settings.data_dir / "models")
+    again = OnnxEmbedder(onnx_desk.settings.embed.model, onnx_desk.settings.data_dir / "models")
     assert again.path == first.path and again.path.stat().st_mtime_ns == made
     assert [p.name for p in first.path.parent.iterdir()] == ["model.onnx"]
 
@@ -67,7 +67,7 @@ def test_an_onnx_index_has_its_own_model_name(onnx_desk: Newsdesk, embedder: Sen
     assert onnx_desk.ask("Why was Russia expelled from the G8?").quotes
     settings = onnx_desk.settings
     with pytest.raises(IndexMismatch, match="--rebuild"):
-        Newsdesk(settings.model_copy(update={"embed_backend": "torch"}), embedder=embedder).generation()
+        Newsdesk(settings.updated(embed_backend="torch"), embedder=embedder).generation()
 
 
 def test_missing_onnxruntime_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -21,6 +21,14 @@ RTQA = SHARED / "evaldata" / "realtimeqa-news-2023" / "corpus.jsonl"
 BBC = SHARED / "evaldata" / "bbc-news-2225" / "bbc_news_2225.jsonl"
 
 
+# seeds-dev floors (docs/evaluation.md, generated from these): 10/10 off-topic declined in every mode; 12/12
+# answered in the fused modes; a single retriever may miss three.
+SEEDS_FLOOR_ABSTAIN = 1.0
+SEEDS_FLOOR_FUSED = 1.0
+SEEDS_FLOOR_SINGLE = 0.75
+SEEDS_CEILING_FALSE_ABSTAIN_SINGLE = 0.25
+
+
 @pytest.mark.shared(EVAL / "seeds-dev.jsonl")
 def test_seeds_dev_meets_the_floors_in_every_mode(tmp_path: Path, embedder) -> None:
     answers = tmp_path / "answers.jsonl"
@@ -30,11 +38,12 @@ def test_seeds_dev_meets_the_floors_in_every_mode(tmp_path: Path, embedder) -> N
                    list(Mode), on_answer=write_answers(answers))
     for table in run.modes:
         assert table.verbatim == 1.0, table.mode
-        assert table.abstain_offtopic == 1.0, table  # 10/10 off-topic declined in every mode
-        if table.mode in (Mode.rerank, Mode.hybrid):  # 12/12 (docs/evaluation.md)
-            assert table.answer_in_quotes == 1.0 and table.false_abstain == 0.0, table
+        assert table.abstain_offtopic >= SEEDS_FLOOR_ABSTAIN, table
+        if table.mode in (Mode.rerank, Mode.hybrid):
+            assert table.answer_in_quotes >= SEEDS_FLOOR_FUSED and table.false_abstain == 0.0, table
         else:  # one retriever: no agreement signal for the answerability model; keyword measured 9/12
-            assert table.answer_in_quotes >= 0.75 and table.false_abstain <= 0.25, table
+            assert table.answer_in_quotes >= SEEDS_FLOOR_SINGLE, table
+            assert table.false_abstain <= SEEDS_CEILING_FALSE_ABSTAIN_SINGLE, table
     assert len(answers.read_text().splitlines()) == 22 * len(Mode)
 
 

@@ -18,12 +18,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import faiss
 import pytest
 
-import index.store
 from index.service import Newsdesk
+from index.store import directory, disk, writer
 
 SEEDS = {"000_a40fa405f421a0a6", "003_60249ec177c291d1"}
+# Re-index processes started and SIGKILLed at spread-out moments (docs/performance.md is generated from it).
+KILL_ROUNDS = 6
 
 
 class Crash(Exception):
@@ -87,7 +90,7 @@ def test_a_commit_that_fails_at_any_step_leaves_old_or_new(make_desk, tmp_path: 
     desk.reindex()
     new = SEEDS | add_articles(tmp_path / "articles", 3)
     calls = {"fsync_file": 0}
-    real_fsync_file = index.store._fsync_file
+    real_fsync_file = disk.fsync_file
 
     def fsync_file(path: Path) -> None:
         calls["fsync_file"] += 1
@@ -108,18 +111,19 @@ def test_a_commit_that_fails_at_any_step_leaves_old_or_new(make_desk, tmp_path: 
     def write_index(*args: Any) -> None:
         raise Crash(step)
 
-    os_fsync, real_fsync_dir = os.fsync, index.store._fsync_dir
-    monkeypatch.setattr(index.store, "_fsync_file", fsync_file)
-    monkeypatch.setattr(index.store, "_fsync_dir", fsync_dir)
-    monkeypatch.setattr(index.store.os, "fsync", fsync)
+    os_fsync, real_fsync_dir = os.fsync, disk.fsync_dir
+    monkeypatch.setattr(writer, "fsync_file", fsync_file)
+    monkeypatch.setattr(writer, "fsync_dir", fsync_dir)
+    monkeypatch.setattr(directory, "fsync_dir", fsync_dir)
+    monkeypatch.setattr(os, "fsync", fsync)
     if step == "write_index":
-        monkeypatch.setattr(index.store.faiss, "write_index", write_index)
+        monkeypatch.setattr(faiss, "write_index", write_index)
     if step == "manifest":
-        monkeypatch.setattr(index.store.Path, "write_text", lambda self, *a, **k: (_ for _ in ()).throw(Crash(step)))
+        monkeypatch.setattr(Path, "write_text", lambda self, *a, **k: (_ for _ in ()).throw(Crash(step)))
     if step == "write_current":
         monkeypatch.setattr(builtins, "open", dying_open({"CURRENT", "CURRENT.tmp"}))
     if step == "replace":
-        monkeypatch.setattr(index.store.os, "replace", lambda *a: (_ for _ in ()).throw(Crash(step)))
+        monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(Crash(step)))
     with pytest.raises(Crash):
         desk.reindex()
     monkeypatch.undo()
@@ -134,7 +138,7 @@ def test_reindex_processes_killed_at_spread_out_moments_leave_old_or_new(make_de
            "NEWSDESK_ARTICLES_DIR": str(articles)}
     command = [sys.executable, "-m", "index", "index"]
     kills = 0
-    for round_number in range(6):
+    for round_number in range(KILL_ROUNDS):
         old = {article.id for article, _ in make_desk().generation().articles()}
         new = old | add_articles(articles / f"round{round_number}", 4 + round_number)
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -144,4 +148,4 @@ def test_reindex_processes_killed_at_spread_out_moments_leave_old_or_new(make_de
             kills += 1
         process.wait(60)
         assert_old_or_new(make_desk(), old, new)
-    assert kills >= 3
+    assert kills >= KILL_ROUNDS // 2

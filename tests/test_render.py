@@ -4,8 +4,9 @@ from datetime import date
 
 import pytest
 
-from bot.cogs.admin import safe_name
-from bot.render import CONTENT_LIMIT, render_answer, render_source, render_sources_page, shorten
+from index.upload import safe_name
+from bot.limits import MESSAGE
+from bot.render import render_answer, render_source, render_sources_page, shorten
 from index.config import PROJECT_ROOT
 from index.models import Answer, ArticleSummary, Quote, SourceRef
 from index.prompts import Prompts
@@ -27,7 +28,7 @@ def embed_total(embeds) -> int:
 
 
 def check_limits(reply) -> None:
-    assert len(reply.content) <= CONTENT_LIMIT
+    assert len(reply.content) <= MESSAGE
     assert len(reply.embeds) <= 10 and embed_total(reply.embeds) <= 6000
     for embed in reply.embeds:
         assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import APOLOGY, NewsdeskBot, apologise
+from bot import choices, limits
 from bot.checks import Cooldown
 from bot.render import render_answer, render_text, shorten
+from bot.replies import APOLOGY, apologise, explanation
+from bot.settings import BotSettings
 from index.errors import BadQuestion, NewsdeskError
 from index.models import Answer
-from index.service import check_window, clean_question
+from index.service import Newsdesk, check_window
 
 log = logging.getLogger("newsdesk.bot.ask")
 NONE = discord.AllowedMentions.none()
+
+
+class HasDesk(Protocol):
+    """The client a button's interaction arrives on: the bot, which holds the desk."""
+
+    desk: Newsdesk
 
 
 class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
@@ -38,9 +47,9 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]],
         return cls(match["vote"], int(match["answer"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        bot: NewsdeskBot = interaction.client  # type: ignore[assignment]
+        client: HasDesk = interaction.client  # type: ignore[assignment]
         try:
-            stored = bot.feedback.vote(self.answer_id, interaction.user.id, self.vote == "up")
+            stored = await asyncio.to_thread(client.desk.vote, self.answer_id, interaction.user.id, self.vote == "up")
         except Exception as exc:
             await apologise(interaction, exc)
             return
@@ -65,13 +74,21 @@ def parse_day(value: str | None, name: str) -> date | None:
 
 
 class AskCog(commands.Cog):
-    def __init__(self, bot: NewsdeskBot) -> None:
-        self.bot = bot
-        self.cooldown = Cooldown(bot.settings.discord_cooldown_seconds)
+    """Answers run in worker threads, at most `max_concurrent` at once, so the gateway keeps beating."""
+
+    def __init__(self, bot: commands.Bot, desk: Newsdesk, settings: BotSettings) -> None:
+        self.bot, self.desk, self.settings = bot, desk, settings
+        self.cooldown = Cooldown(settings.cooldown_seconds)
+        self._questions = asyncio.Semaphore(settings.max_concurrent)
+
+    async def answer(self, question: str, outlets: tuple[str, ...] = (), since: date | None = None,
+                     until: date | None = None) -> Answer:
+        async with self._questions:
+            return await asyncio.to_thread(self.desk.ask, question, outlets, since, until)
 
     def _answers_in(self, channel: Any) -> bool:
         """NEWSDESK_DISCORD_CHANNELS (empty = everywhere); a thread counts as its parent channel."""
-        allowed = self.bot.settings.discord_channels
+        allowed = self.settings.channels
         return not allowed or channel.id in allowed or getattr(channel, "parent_id", None) in allowed
 
     def _question_in(self, message: discord.Message) -> str | None:
@@ -79,7 +96,6 @@ class AskCog(commands.Cog):
         me = self.bot.user
         if message.author.bot or me is None or not self._answers_in(message.channel):
             return None
-        settings = self.bot.settings
         channel_id = getattr(message.channel, "parent_id", None) or message.channel.id
         # A reply to the bot pings it (message.mentions) without naming it; only a mention written in
         # the message makes it a question, so "thanks!" under an answer is not answered.
@@ -87,13 +103,13 @@ class AskCog(commands.Cog):
         text = text.strip()
         if mentioned:
             return text
-        if channel_id in settings.discord_qa_channels and text.endswith("?"):
+        if channel_id in self.settings.qa_channels and text.endswith("?"):
             return text
         return None
 
     async def _send_answer(self, answer: Answer, send: Any) -> None:
-        reply = render_answer(answer, self.bot.desk.prompts)
-        answer_id = await self.bot.loop.run_in_executor(None, self.bot.feedback.record_answer, answer)
+        reply = render_answer(answer, self.desk.prompts)
+        answer_id = await asyncio.to_thread(self.desk.record_answer, answer)
         await send(content=reply.content, embeds=reply.embeds, view=feedback_view(answer_id),
                    allowed_mentions=NONE)
 
@@ -103,7 +119,7 @@ class AskCog(commands.Cog):
         if question is None:
             return
         try:  # a question that cannot be asked costs no cooldown and opens no thread
-            question = clean_question(question, self.bot.settings.max_question_chars)
+            question = self.desk.clean_question(question)
         except BadQuestion as exc:
             await self._explain(message, exc)
             return
@@ -120,14 +136,13 @@ class AskCog(commands.Cog):
 
     @staticmethod
     async def _explain(message: discord.Message, error: NewsdeskError) -> None:
-        text = str(error)
-        await message.reply(render_text(text[:1].upper() + text[1:]), mention_author=False, allowed_mentions=NONE)
+        await message.reply(explanation(error), mention_author=False, allowed_mentions=NONE)
 
     async def _answer_message(self, message: discord.Message, question: str) -> None:
         try:
             target = await self._answer_target(message, question)
             async with target.typing():
-                answer = await self.bot.answer(question)
+                answer = await self.answer(question)
         except NewsdeskError as exc:
             await self._explain(message, exc)
             return
@@ -138,9 +153,9 @@ class AskCog(commands.Cog):
 
     async def _answer_target(self, message: discord.Message, question: str) -> discord.abc.Messageable:
         """A new thread on the question when so configured and possible, else the question's channel."""
-        if self.bot.settings.discord_answer_in_thread and isinstance(message.channel, discord.TextChannel):
+        if self.settings.answer_in_thread and isinstance(message.channel, discord.TextChannel):
             try:
-                return await message.create_thread(name=shorten(question, 100))
+                return await message.create_thread(name=shorten(question, limits.THREAD_NAME))
             except discord.HTTPException as exc:  # e.g. no Create Public Threads permission
                 log.warning("no thread for message %s (%s); answering in the channel", message.id, exc)
         return message.channel
@@ -153,14 +168,14 @@ class AskCog(commands.Cog):
                   since: str | None = None, until: str | None = None) -> None:
         """Ask about the news coverage; the answer quotes the articles word for word."""
         try:
-            clean_question(question, self.bot.settings.max_question_chars)
+            self.desk.clean_question(question)
             window = (parse_day(since, "since"), parse_day(until, "until"))
             check_window(*window)
         except BadQuestion as exc:
             await interaction.response.send_message(render_text(str(exc)), ephemeral=True)
             return
         if interaction.channel is not None and not self._answers_in(interaction.channel):
-            where = ", ".join(f"<#{c}>" for c in self.bot.settings.discord_channels)
+            where = ", ".join(f"<#{c}>" for c in self.settings.channels)
             await interaction.response.send_message(f"I answer questions in {where}.", ephemeral=True)
             return
         wait = self.cooldown.retry_after(interaction.user.id)
@@ -169,15 +184,9 @@ class AskCog(commands.Cog):
                 f"Please wait {wait:.0f} s before asking again.", ephemeral=True)
             return
         await interaction.response.defer(thinking=True)
-        answer = await self.bot.answer(question, (outlet,) if outlet else (), *window)
+        answer = await self.answer(question, (outlet,) if outlet else (), *window)
         await self._send_answer(answer, interaction.followup.send)
 
     @ask.autocomplete("outlet")
     async def outlet_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await outlet_autocomplete(self.bot, current)
-
-
-async def outlet_autocomplete(bot: NewsdeskBot, current: str) -> list[app_commands.Choice[str]]:
-    outlets = await bot.loop.run_in_executor(None, lambda: bot.desk.generation().outlets())
-    wanted = current.lower()
-    return [app_commands.Choice(name=o[:100], value=o[:100]) for o in outlets if wanted in o.lower()][:25]
+        return await choices.outlets(self.desk, current)

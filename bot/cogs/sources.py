@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -9,15 +10,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import NewsdeskBot, apologise
-from bot.cogs.ask import outlet_autocomplete
+from bot import choices, limits
 from bot.render import COLOUR, render_source, render_sources_page, render_text, shorten
-from index import __version__
+from bot.replies import apologise
 from index.errors import UnknownArticle
 from index.models import Article, ArticleSummary
+from index.service import Newsdesk
 
 PER_PAGE = 10
-CHOICE_LIMIT = 100
 
 
 class SourcesPager(discord.ui.View):
@@ -63,14 +63,16 @@ class SourcesPager(discord.ui.View):
 
 
 class SourcesCog(commands.Cog):
-    def __init__(self, bot: NewsdeskBot) -> None:
-        self.bot = bot
+    def __init__(self, desk: Newsdesk, mode: str) -> None:
+        """`mode` says how the bot listens (mentions, Q&A channels), for /status."""
+        self.desk, self.mode = desk, mode
+        self.started = time.monotonic()
 
     async def _run(self, function: Any, *args: Any) -> Any:
-        return await self.bot.loop.run_in_executor(None, function, *args)
+        return await asyncio.to_thread(function, *args)
 
     def _summary(self) -> str:
-        status = self.bot.desk.status()
+        status = self.desk.status()
         span = f"{status.earliest} – {status.latest}" if status.earliest else "no dates"
         built = status.built_at.strftime("%Y-%m-%d %H:%M UTC") if status.built_at else "never"
         return f"{status.articles} articles · {status.outlets} outlets · {span} · last re-index {built}"
@@ -80,14 +82,14 @@ class SourcesCog(commands.Cog):
     async def sources(self, interaction: discord.Interaction, outlet: str | None = None,
                       page: app_commands.Range[int, 1, 10_000] = 1) -> None:
         """List the indexed articles: outlet, date, title, link."""
-        items, summary = await self._run(lambda: (self.bot.desk.sources(outlet), self._summary()))
+        items, summary = await self._run(lambda: (self.desk.sources(outlet), self._summary()))
         view = SourcesPager(interaction.user.id, items, summary, page - 1)
         await interaction.response.send_message(embed=view.embed(), view=view,
                                                 allowed_mentions=discord.AllowedMentions.none())
 
     @sources.autocomplete("outlet")
     async def outlet_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return await outlet_autocomplete(self.bot, current)
+        return await choices.outlets(self.desk, current)
 
     @app_commands.command(name="source")
     @app_commands.describe(article="Start typing a title")
@@ -103,43 +105,39 @@ class SourcesCog(commands.Cog):
                                                 allowed_mentions=discord.AllowedMentions.none())
 
     def _find(self, article: str) -> tuple[Article, ArticleSummary]:
-        """An id, or its first 100 characters: Discord cuts choice values there, ids run to 120."""
+        """An id, or its first characters: Discord cuts choice values, and ids may be longer."""
         try:
-            return self.bot.desk.source(article)
+            return self.desk.source(article)
         except UnknownArticle:
-            if len(article) < CHOICE_LIMIT:
+            if len(article) < limits.CHOICE_VALUE:
                 raise
-            matches = [s.article_id for s in self.bot.desk.sources() if s.article_id.startswith(article)]
+            matches = [i for i in self.desk.article_ids() if i.startswith(article)]
             if len(matches) != 1:
                 raise
-            return self.bot.desk.source(matches[0])
+            return self.desk.source(matches[0])
 
     @source.autocomplete("article")
     async def article_choices(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        items: list[ArticleSummary] = await self._run(self.bot.desk.sources)
-        wanted = current.lower()
-        matches = [s for s in items if wanted in s.label.lower() or wanted in s.article_id.lower()]
-        return [app_commands.Choice(name=shorten(f"{s.label} ({s.outlet or 'unknown outlet'})", 100),
-                                    value=s.article_id[:CHOICE_LIMIT]) for s in matches[:25]]
+        return await choices.articles(self.desk, current)
 
     @app_commands.command(name="status")
     async def status(self, interaction: discord.Interaction) -> None:
         """Index size, model, last re-index, uptime and version."""
-        status = await self._run(self.bot.desk.status)
-        uptime = int(time.monotonic() - self.bot.started)
+        status = await self._run(self.desk.status)
+        uptime = int(time.monotonic() - self.started)
         embed = discord.Embed(title="Newsdesk status", colour=COLOUR)
         for name, value in (("Articles", status.articles), ("Chunks", status.chunks), ("Outlets", status.outlets),
                             ("Model", status.model), ("Generation", status.generation),
                             ("Last re-index", status.built_at.strftime("%Y-%m-%d %H:%M UTC") if status.built_at else "never"),
                             ("Uptime", f"{uptime // 3600}h {uptime % 3600 // 60}m {uptime % 60}s"),
-                            ("Version", __version__), ("Mode", self.bot.mode)):
-            embed.add_field(name=name, value=shorten(str(value), 1024), inline=True)
+                            ("Version", status.version), ("Mode", self.mode)):
+            embed.add_field(name=name, value=shorten(str(value), limits.EMBED_FIELD), inline=True)
         if status.degraded:
-            embed.add_field(name="Degraded", value=shorten(render_text(status.degraded), 1024), inline=False)
+            embed.add_field(name="Degraded", value=shorten(render_text(status.degraded), limits.EMBED_FIELD), inline=False)
         await interaction.response.send_message(embed=embed)
 
     @app_commands.command(name="help")
     async def help(self, interaction: discord.Interaction) -> None:
         """What Newsdesk does and how to ask."""
-        text = self.bot.desk.prompts.help.safe_substitute()
-        await interaction.response.send_message(shorten(text, 2000), ephemeral=True)
+        text = self.desk.prompts.help.safe_substitute()
+        await interaction.response.send_message(shorten(text, limits.MESSAGE), ephemeral=True)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
-from index.embed import Progress, embedder_name, quiet_transformers, resolve_model
+from index.embed.base import Progress, embedder_name, offline, quiet_transformers, resolve_model
 from index.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -108,6 +108,7 @@ def cache_path(cache_root: Path, model: str, folder: Path, backend: OnnxBackend)
 
 def export(folder: Path, target: Path, backend: OnnxBackend) -> None:
     """Trace the transformer to ONNX and quantise its weights; `target` appears complete or not at all."""
+    offline()
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -156,6 +157,7 @@ class OnnxEmbedder:
 
     def __init__(self, model: str, cache_root: Path, batch_size: int = 32, threads: int = 0,
                  backend: OnnxBackend = "onnx-int8") -> None:
+        offline()
         onnxruntime = _onnxruntime()
         from tokenizers import Tokenizer
 

