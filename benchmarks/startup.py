@@ -79,8 +79,8 @@ def main() -> None:
         steps.append(json.loads(child.stdout.strip().splitlines()[-1]))
     figures: dict[str, object] = {"chunks": chunks, "runs": args.runs, "backend": args.backend,
                                   "settings": {k: v for k, v in sorted(env.items()) if k.startswith("NEWSDESK_")}}
-    figures.update({name: round(statistics.median(values), 2) for name, values in runs.items()})
-    figures.update({name: round(statistics.median(s[name] for s in steps), 2) for name in steps[0]})
+    figures.update({name: round(statistics.median(values), 3) for name, values in runs.items()})
+    figures.update({name: round(statistics.median(s[name] for s in steps), 3) for name in steps[0]})
     for key, value in figures.items():
         print(f"{key:>26}: {value}")
     write(f"startup_{args.backend}_{chunks}", figures)
