@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Iterator
 from importlib.metadata import entry_points
 from contextlib import contextmanager
@@ -27,7 +29,7 @@ from index.retrieve import Mode
 from index.service import Newsdesk
 from index.terminal import format_answer, format_source, format_sources
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Newsdesk: answers about the news coverage, quoted word for word.")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -193,22 +195,20 @@ def register_plugins(target: typer.Typer) -> typer.Typer:
 
 
 def main() -> None:
+    """click's conventions for usage errors (usage, the problem, "Try 'newsdesk --help'", exit 2); a person's
+    error in one line, exit 2; anything unexpected in one line naming the file that holds its traceback, exit 1."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        code = register_plugins(app)(standalone_mode=False)
+        register_plugins(app)(prog_name="newsdesk")
     except NewsdeskError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         err.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the unexpected: one line, never a traceback
-        from click.exceptions import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        logging.getLogger("newsdesk").debug("unexpected error", exc_info=True)
-        err.print(f"error: {exc.__class__.__name__}: {exc}", markup=False, highlight=False)
+    except Exception as exc:
+        log = Path(tempfile.gettempdir()) / "newsdesk-error.log"
+        log.write_text("".join(traceback.format_exception(exc)), encoding="utf-8")
+        err.print(f"error: unexpected {exc.__class__.__name__}: {exc} (traceback in {log})", markup=False,
+                  highlight=False)
         sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)

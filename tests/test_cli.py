@@ -71,3 +71,33 @@ def test_index_exits_non_zero_when_a_file_failed_but_indexes_the_rest(tmp_path: 
     assert "failed:" in result.stdout and "bad.md" in result.stdout
     assert "ok" in json.loads(run(["sources", "--json"], tmp_path / "data").stdout)[0]["article_id"] or \
         any(i["article_id"] == "ok" for i in json.loads(run(["sources", "--json"], tmp_path / "data").stdout))
+
+
+def test_usage_errors_follow_click_conventions(tmp_path: Path) -> None:
+    """Exit 2, the usage line, the problem naming the option, and where help is; never a class name."""
+    for args, problem in ((["bogus"], "No such command 'bogus'"), (["ask"], "Missing argument 'question'"),
+                          (["ask", "x", "-k", "0"], "Invalid value for '-k'")):
+        result = run(args, tmp_path, COLUMNS="200")
+        assert result.returncode == 2, (args, result.stderr)
+        assert problem in result.stderr and "Try 'newsdesk" in result.stderr
+        assert "Error:" not in result.stderr.replace("─ Error ─", "") and "UsageError" not in result.stderr
+
+
+def test_an_unexpected_error_is_one_line_naming_its_traceback_file(seeds_desk: Newsdesk, monkeypatch,
+                                                                   capsys) -> None:
+    from index import cli
+
+    def broken(self: Newsdesk) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(Newsdesk, "status", broken)
+    monkeypatch.setenv("NEWSDESK_DATA_DIR", str(seeds_desk.settings.data_dir))
+    monkeypatch.setattr(sys, "argv", ["newsdesk", "status"])
+    try:
+        cli.main()
+    except SystemExit as exit_:
+        code = exit_.code
+    stderr = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(stderr) == 1 and stderr[0].startswith("error: unexpected RuntimeError: disk on fire")
+    log = Path(stderr[0].rsplit("traceback in ", 1)[1].rstrip(")"))
+    assert "Traceback" in log.read_text() and "disk on fire" in log.read_text()
