@@ -25,7 +25,7 @@ def register_commands(app: typer.Typer) -> None:
 
 def run() -> None:
     """Start the Discord bot (loads the index and warms the model first)."""
-    settings = load_bot_settings()
+    settings = load_bot_settings(Newsdesk.settings_file())
     token = settings.secret()
     desk = Newsdesk.open()
     status = desk.warm_up()
@@ -48,7 +48,7 @@ def serve(bot: NewsdeskBot, token: str) -> None:
 def sync(guild: Annotated[int | None, typer.Option(help="Sync to one server (instant) instead of globally.")] = None
          ) -> None:
     """Register the slash commands with Discord (run after changing commands)."""
-    settings = load_bot_settings()
+    settings = load_bot_settings(Newsdesk.settings_file())
     token = settings.secret()
     desk = Newsdesk.open()
 

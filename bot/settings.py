@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -13,7 +14,7 @@ PREFIX = "NEWSDESK_DISCORD_"
 
 
 class BotSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=".env", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True)
 
     token: SecretStr | None = Field(None, description="Bot token; never logged.")
     channels: Annotated[list[int], NoDecode] = Field(
@@ -47,9 +48,10 @@ class BotSettings(BaseSettings):
         return token
 
 
-def load_bot_settings(**overrides: object) -> BotSettings:
+def load_bot_settings(env_file: Path | None = None, **overrides: object) -> BotSettings:
+    """From the environment, then `env_file` (the core's choice: `Newsdesk.settings_file()`)."""
     try:
-        return BotSettings(**overrides)  # type: ignore[arg-type]
+        return BotSettings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         raise ConfigError.invalid(exc, lambda loc: PREFIX + str(loc[0]).upper() if loc else PREFIX) from exc
 

@@ -32,8 +32,7 @@ ENV_FILE = ".env"
 class Settings(BaseSettings):
     """Defaults chosen from measurements (see docs/evaluation.md); each written once, in its stage."""
 
-    model_config = SettingsConfigDict(env_prefix=PREFIX, env_file=ENV_FILE, extra="ignore", validate_default=True,
-                                      frozen=True)
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", validate_default=True, frozen=True)
 
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Where index generations live.")
     seeds_dir: Path | None = Field(PROJECT_ROOT / "seeds", description="Starting articles, always indexed.")
@@ -87,8 +86,14 @@ class Settings(BaseSettings):
                                    file_secret_settings: PydanticBaseSettingsSource,
                                    ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Arguments, then the environment, then `.env`: each read by flat name into the nested parts."""
-        return (init_settings, FlatSource(settings_cls, os.environ),
-                FlatSource(settings_cls, {k: v for k, v in dotenv_values(ENV_FILE).items() if v is not None}))
+        found = env_file()
+        dotenv = {k: v for k, v in dotenv_values(found).items() if v is not None} if found else {}
+        return init_settings, FlatSource(settings_cls, os.environ), FlatSource(settings_cls, dotenv)
+
+
+def env_file() -> Path | None:
+    """The `.env` in force: the current directory's, else the project's (where data and seeds are found)."""
+    return next((folder / ENV_FILE for folder in (Path.cwd(), PROJECT_ROOT) if (folder / ENV_FILE).is_file()), None)
 
 
 def _fields(model: type[BaseModel], path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:

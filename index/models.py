@@ -209,3 +209,4 @@ class Status(BaseModel):
     latest: date | None = None
     degraded: str | None = None
     version: str = ""
+    settings_file: str | None = Field(None, description="The .env file read, if any.")

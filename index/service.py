@@ -19,7 +19,7 @@ from pathlib import Path
 from index import __version__, upload
 from index.answer import compose
 from index.build import Progress, reindex
-from index.config import Settings, load_settings
+from index.config import Settings, env_file, load_settings
 from index.embed import Embedder, make_embedder
 from index.errors import BadQuestion, IndexCorrupt, IndexNotFound, UnknownArticle
 from index.feedback import FeedbackStore, FeedbackSummary
@@ -83,6 +83,11 @@ class Newsdesk:
             if self._embedder is None:
                 self._embedder = make_embedder(self.settings.embed, self.settings.data_dir / "models")
             return self._embedder
+
+    @staticmethod
+    def settings_file() -> Path | None:
+        """The `.env` read: the current directory's, else the project's; front ends read theirs from it too."""
+        return env_file()
 
     def warm_up(self) -> Status:
         """Build the index on a fresh checkout, load it and the model, so the first question is not slow."""
@@ -228,7 +233,8 @@ class Newsdesk:
         m = generation.manifest
         return Status(generation=m.generation, model=m.model, articles=m.articles, chunks=m.chunks,
                       outlets=len(generation.outlets()), built_at=m.built_at, earliest=earliest,
-                      latest=latest, degraded=self.degraded, version=__version__)
+                      latest=latest, degraded=self.degraded, version=__version__,
+                      settings_file=str(self.settings_file()) if self.settings_file() else None)
 
     def verify(self) -> Status:
         """Full consistency check of the live generation (raises IndexCorrupt)."""

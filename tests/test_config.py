@@ -53,3 +53,20 @@ def test_a_bad_value_is_reported_under_the_variable_a_person_sets(monkeypatch: p
     monkeypatch.setenv("NEWSDESK_DISCORD_CHANNELS", "general")
     with pytest.raises(ConfigError, match="NEWSDESK_DISCORD_CHANNELS: Value error, expected channel ids"):
         load_bot_settings()
+
+
+def test_env_file_is_the_current_directorys_else_the_projects(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from index import config
+
+    for name in [*names(), *bot_names()]:
+        monkeypatch.delenv(name, raising=False)
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    project.mkdir()
+    elsewhere.mkdir()
+    (project / ".env").write_text("NEWSDESK_CANDIDATES=7\nNEWSDESK_DISCORD_COOLDOWN_SECONDS=3\n")
+    monkeypatch.setattr(config, "PROJECT_ROOT", project)
+    monkeypatch.chdir(elsewhere)
+    assert config.env_file() == project / ".env" and load_settings().retrieval.candidates == 7
+    assert load_bot_settings(config.env_file()).cooldown_seconds == 3
+    (elsewhere / ".env").write_text("NEWSDESK_CANDIDATES=9\n")
+    assert config.env_file() == elsewhere / ".env" and load_settings().retrieval.candidates == 9
