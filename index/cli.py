@@ -110,6 +110,20 @@ def _print_report(report: IndexReport, as_json: bool) -> None:
 
 
 @app.command()
+def roots(forget: Annotated[Path | None, typer.Option(help="Stop indexing this remembered path.")] = None) -> None:
+    """The paths `newsdesk index PATH` remembered (indexed again at every re-index); --forget one."""
+    desk = open_desk()
+    left = desk.forget_root(forget) if forget else desk.remembered_roots()
+    if forget:
+        out.print(f"forgotten: {forget.expanduser().resolve()} (its articles leave at the next `newsdesk index`)",
+                  markup=False, highlight=False)
+    for path in left:
+        out.print(f"{path}{'' if path.exists() else '  (gone)'}", markup=False, highlight=False)
+    if not left:
+        out.print("no remembered paths (seeds and the articles folder are always indexed)")
+
+
+@app.command()
 def sources(
     outlet: Annotated[str | None, typer.Option(help="Only this outlet.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,

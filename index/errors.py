@@ -59,5 +59,9 @@ class UnknownArticle(UserError):
     """No indexed article has the requested id."""
 
 
+class UnknownPath(UserError):
+    """A path to forget that was never remembered."""
+
+
 class UploadRefused(UserError):
     """An uploaded article file breaks a rule (type, size, unreadable, already indexed)."""

@@ -159,6 +159,7 @@ class IndexReport(BaseModel):
     unchanged: int = 0
     duplicates: list[Rejection] = []
     failed: list[Rejection] = []
+    warnings: list[str] = Field([], description="Worth knowing, not a failure (a remembered path gone).")
     chunks_embedded: int = 0
     chunks_total: int = 0
     generation: str = ""
@@ -176,7 +177,8 @@ class IndexReport(BaseModel):
                  f"(generation {self.generation or 'none'})"]
         for label, items in (("added", self.added), ("changed", self.changed), ("removed", self.removed),
                              ("duplicate", [f"{d.source}: {d.reason}" for d in self.duplicates]),
-                             ("failed", [f"{f.source}: {f.reason}" for f in self.failed])):
+                             ("failed", [f"{f.source}: {f.reason}" for f in self.failed]),
+                             ("warning", self.warnings)):
             lines += [f"  {label}: {item}" for item in items[:listed]]
             if len(items) > listed:
                 lines.append(f"  … and {len(items) - listed} more {label}")

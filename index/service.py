@@ -21,7 +21,7 @@ from index.answer import compose
 from index.build import Progress, reindex
 from index.config import Settings, env_file, load_settings
 from index.embed import Embedder, make_embedder
-from index.errors import BadQuestion, IndexCorrupt, IndexNotFound, UnknownArticle
+from index.errors import BadQuestion, IndexCorrupt, IndexNotFound, UnknownArticle, UnknownPath
 from index.feedback import FeedbackStore, FeedbackSummary
 from index.models import Answer, Article, ArticleSummary, IndexReport, Status
 from index.prompts import Prompts
@@ -141,22 +141,40 @@ class Newsdesk:
         return self.store.current_name() is not None
 
     def roots(self, extra: Sequence[Path] = (), rebuild: bool = False) -> list[Path]:
-        """Seeds, the moderators' folder, every folder once given to `index` (until a rebuild), and `extra`."""
-        remembered = [] if rebuild else self._remembered()
+        """Seeds, the moderators' folder, every path once given to `index` that still exists (until a rebuild),
+        and `extra`."""
+        remembered = [] if rebuild else [p for p in self.remembered_roots() if p.exists()]
         paths = list(dict.fromkeys([*remembered, *(p.resolve() for p in extra)]))
         seeds = [self.settings.seeds_dir] if self.settings.seeds_dir else []
         return [*seeds, self.settings.articles_path, *paths]
 
-    def _remembered(self) -> list[Path]:
+    def remembered_roots(self) -> list[Path]:
         path = self.settings.data_dir / "roots.json"
         return [Path(p) for p in json.loads(path.read_text())] if path.exists() else []
 
-    def _remember(self, extra: Sequence[Path], rebuild: bool) -> None:
-        """Only paths that exist are kept for later re-indexes: a mistyped one is reported once, not forever."""
-        known = [] if rebuild else self._remembered()
-        paths = [p for p in dict.fromkeys([*known, *(p.resolve() for p in extra)]) if p.exists()]
+    def forget_root(self, path: Path) -> list[Path]:
+        """Stop indexing a remembered path (its articles leave at the next re-index); returns what is left."""
+        known = self.remembered_roots()
+        wanted = path.expanduser().resolve()
+        if wanted not in known:
+            raise UnknownPath(f"{path} is not a remembered path; `newsdesk roots` lists them")
+        left = [p for p in known if p != wanted]
+        self._write_roots(left)
+        return left
+
+    def _write_roots(self, paths: list[Path]) -> None:
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.settings.data_dir / "roots.json").write_text(json.dumps([str(p) for p in paths], indent=1))
+
+    def _remember(self, extra: Sequence[Path], rebuild: bool, report: IndexReport) -> None:
+        """Paths given now are kept if they exist (a mistyped one fails once, not forever); a remembered path
+        that has gone is forgotten with one warning rather than failing every later re-index."""
+        known = self.remembered_roots()
+        report.warnings += [f"{p}: indexed before, now gone; forgotten (its articles are removed)"
+                            for p in known if not p.exists()]
+        paths = [p for p in dict.fromkeys([*([] if rebuild else known), *(p.resolve() for p in extra)]) if p.exists()]
         if paths != known:
-            (self.settings.data_dir / "roots.json").write_text(json.dumps([str(p) for p in paths], indent=1))
+            self._write_roots(paths)
 
     def reindex(self, paths: Sequence[Path] = (), rebuild: bool = False,
                 progress: Progress | None = None) -> IndexReport:
@@ -167,7 +185,7 @@ class Newsdesk:
             self.store, lambda: self.embedder, self.expected(), self.roots(paths, rebuild),
             max_bytes=s.max_file_bytes, chunking=s.chunk, rebuild=rebuild, **kwargs,
         )
-        self._remember(paths, rebuild)
+        self._remember(paths, rebuild, report)
         if generation is not None:
             with self._lock:
                 self._generation, self.degraded = generation, None

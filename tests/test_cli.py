@@ -101,3 +101,22 @@ def test_an_unexpected_error_is_one_line_naming_its_traceback_file(seeds_desk: N
     assert code == 1 and len(stderr) == 1 and stderr[0].startswith("error: unexpected RuntimeError: disk on fire")
     log = Path(stderr[0].rsplit("traceback in ", 1)[1].rstrip(")"))
     assert "Traceback" in log.read_text() and "disk on fire" in log.read_text()
+
+
+def test_index_remembers_existing_paths_only_and_forgets_a_gone_one_with_one_warning(tmp_path: Path) -> None:
+    data, extra = tmp_path / "data", tmp_path / "extra"
+    extra.mkdir()
+    (extra / "bridge.md").write_text("---\ntitle: Bridge\n---\nThe old bridge over the river reopened on Monday.\n")
+    typo = run(["index", str(tmp_path / "does-not-exist")], data)
+    assert typo.returncode == 1 and "no such file or folder" in typo.stdout
+    assert run(["index", str(extra)], data).returncode == 0
+    assert run(["roots"], data).stdout.splitlines() == [str(extra.resolve())]
+    (extra / "bridge.md").unlink()
+    extra.rmdir()
+    gone = run(["index"], data)
+    assert gone.returncode == 0 and "warning:" in gone.stdout and "now gone; forgotten" in gone.stdout
+    again = run(["index"], data)
+    assert again.returncode == 0 and "warning:" not in again.stdout
+    assert "no remembered paths" in run(["roots"], data).stdout
+    unknown = run(["roots", "--forget", str(extra)], data)
+    assert unknown.returncode == 2 and "not a remembered path" in unknown.stderr
