@@ -18,6 +18,9 @@ from bot.settings import BotSettings
 from index.service import Newsdesk
 
 log = logging.getLogger("newsdesk.bot")
+# A text bot: discord.py's warnings that voice needs PyNaCl and davey say nothing to its operator.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
 
 
 class NewsdeskBot(commands.Bot):
@@ -43,10 +46,13 @@ class NewsdeskBot(commands.Bot):
         await self.add_cog(AdminCog(self.desk, self.settings))
         self.add_dynamic_items(FeedbackButton)
         self.tree.on_error = self.on_app_command_error
-        log.info("answering mode: %s", self.mode)
 
     async def on_ready(self) -> None:
-        log.info("connected as %s (%s); %s", self.user, getattr(self.user, "id", "?"), self.mode)
+        """The one line an operator needs at start: who, where, over which index, answering how."""
+        status = self.desk.status()
+        log.info("connected as %s (%s) to %d server(s); index %s: %d articles, %d chunks; %s", self.user,
+                 getattr(self.user, "id", "?"), len(self.guilds), status.generation, status.articles,
+                 status.chunks, self.mode)
 
     async def on_message(self, message: discord.Message) -> None:
         """Prefix commands are not used; the ask cog listens for mentions itself."""

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Annotated
 
+import aiohttp
 import discord
 import typer
 
@@ -28,9 +29,8 @@ def run() -> None:
     settings = load_bot_settings(Newsdesk.settings_file())
     token = settings.secret()
     desk = Newsdesk.open()
-    status = desk.warm_up()
-    log.warning("index %s: %d articles, %d chunks; starting the bot", status.generation, status.articles,
-                status.chunks)
+    desk.warm_up()
+    logging.getLogger("newsdesk").setLevel(logging.INFO)
     serve(NewsdeskBot(desk, settings), token)
 
 
@@ -40,6 +40,8 @@ def serve(bot: NewsdeskBot, token: str) -> None:
         bot.run(token, log_handler=None)
     except discord.LoginFailure as exc:
         raise ConfigError("Discord refused the token; check NEWSDESK_DISCORD_TOKEN") from exc
+    except aiohttp.ClientConnectionError as exc:
+        raise ConfigError(f"cannot reach Discord (network): {exc}") from exc
     except discord.PrivilegedIntentsRequired as exc:
         raise ConfigError("Q&A channels need the Message Content intent: switch it on in the Discord Developer "
                           "Portal (Bot > Privileged Gateway Intents), or unset NEWSDESK_DISCORD_QA_CHANNELS") from exc

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -172,8 +173,8 @@ def test_identify_intents_mode_and_sync(library: Newsdesk, tmp_path: Path,
             no_token_anywhere(emu, caplog)
         content = discord.Intents(message_content=True).value
         assert not mentions_only & content and with_qa & content
-        assert "answering mode: mentions only" in caplog.text
-        assert f"answering mode: Q&A channels [{qa}]" in caplog.text
+        counts = f"33 articles, {library.status().chunks} chunks"
+        assert f"{counts}; mentions only" in caplog.text and f"{counts}; Q&A channels [{qa}]" in caplog.text
         assert set(stored) == COMMANDS
         for name in ("reindex", "add-article"):
             assert stored[name]["default_member_permissions"] == MANAGE_GUILD
@@ -214,6 +215,34 @@ def test_refusals_at_connect_time_say_what_to_change(library: Newsdesk, tmp_path
                 await asyncio.to_thread(cli.serve, bot(qa_channels=[emu.channel_id]), TOKEN)
 
     run(scenario)
+
+
+def test_an_unreachable_discord_is_one_line_naming_the_network(library: Newsdesk,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
+    with pytest.raises(ConfigError, match=r"^cannot reach Discord \(network\)"):
+        cli.serve(NewsdeskBot(library, BotSettings()), TOKEN)
+
+
+def test_start_logs_one_line_with_mode_index_and_servers_and_no_voice_warnings(
+        library: Newsdesk, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+
+    async def scenario() -> None:
+        async with emulator() as emu:
+            async with live(emu, library):
+                await asyncio.sleep(0.2)
+
+    run(scenario)
+    started = [r for r in caplog.records if r.getMessage().startswith("connected as")]
+    assert len(started) == 1 and started[0].levelno == logging.INFO
+    assert "1 server(s)" in started[0].getMessage() and "33 articles" in started[0].getMessage()
+    assert "mentions only" in started[0].getMessage()
+    assert not [r for r in caplog.records if "voice will NOT be supported" in r.getMessage()]
 
 
 # ---------------------------------------------------------------------------------------- questions
