@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from index.chunk import ChunkConfig, chunk_article, embedding_text, sentence_records
+from index.chunk import ChunkConfig, Span, chunk_article, embedding_text, sentence_records
 from index.embed import Embedder
 from index.errors import IndexMismatch
 from index.ingest import read_all
@@ -94,7 +94,9 @@ def reindex(
             report.seconds = time.perf_counter() - began
             return report, None
 
+        progress("loading model", 0, 1)
         model = embedder()
+        progress("loading model", 1, 1)
         if model.max_tokens < chunking.max_tokens:
             raise IndexMismatch(f"NEWSDESK_CHUNK_MAX_TOKENS={chunking.max_tokens} exceeds what the model reads "
                                 f"({model.max_tokens} tokens); lower it")
@@ -122,7 +124,10 @@ def _apply(writer: GenerationWriter, base: Generation | None, articles: dict[str
         chunked[article_id] = chunk_article(articles[article_id], model.count_tokens, chunking.max_tokens,
                                           chunking.overlap_sentences)
         progress("chunking", number, len(touched))
-    sentences = {i: sentence_records(articles[i]) for i in touched}
+    sentences: dict[str, list[tuple[int, Span]]] = {}
+    for number, article_id in enumerate(touched, 1):
+        sentences[article_id] = sentence_records(articles[article_id])
+        progress("sentences", number, len(touched))
     new_ids = {c.id for chunks in chunked.values() for c in chunks}
     old_ids = base.chunk_ids_of(report.changed) if base else set()
     kept = base.sentence_vectors({sid for a in report.changed for sid, _ in sentences[a]}) if base else {}
@@ -130,6 +135,7 @@ def _apply(writer: GenerationWriter, base: Generation | None, articles: dict[str
     pending = [(articles[i], c) for i in touched for c in chunked[i] if c.id not in old_ids]
     fresh = [(articles[a].text[s.start:s.end], i) for a in touched for i, s in sentences[a] if i not in kept]
     texts = [embedding_text(article, chunk.text) for article, chunk in pending] + [t for t, _ in fresh]
+    report.sentences_embedded = len(fresh)
     vectors = model.encode(texts, progress=lambda done, total: progress("embedding", done, total))
     writer.add_vectors([chunk.id for _, chunk in pending], vectors[: len(pending)])
     kept.update((i, v) for (_, i), v in zip(fresh, vectors[len(pending):], strict=True))

@@ -41,8 +41,9 @@ def open_desk() -> Newsdesk:
 
 @contextmanager
 def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
-    """One bar per stage (reading, chunking, embedding), on stderr so --json stays clean."""
-    with Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+    """One bar per stage (reading files, loading model, chunking and sentences per article, embedding texts),
+    on stderr so --json stays clean."""
+    with Progress(TextColumn("{task.description:<13}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=False) as bar:
         tasks: dict[str, int] = {}
 
@@ -93,20 +94,22 @@ def index_command(
     paths: Annotated[list[Path], typer.Argument(help="Extra files or folders to index.")] = [],  # noqa: B006
     rebuild: Annotated[bool, typer.Option(help="Start over: re-embed everything.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every added, changed, removed and "
+                                          "duplicate article, not only the counts.")] = False,
 ) -> None:
     """(Re)index seeds/, the articles folder and PATHS; exits 1 if a file failed."""
     desk = open_desk()
     with progress_bar() as update:
         report = desk.reindex(paths, rebuild=rebuild, progress=update)
-    _print_report(report, as_json)
+    _print_report(report, as_json, verbose)
     raise typer.Exit(1 if report.failed else 0)
 
 
-def _print_report(report: IndexReport, as_json: bool) -> None:
+def _print_report(report: IndexReport, as_json: bool, verbose: bool) -> None:
     if as_json:
         out.print_json(report.model_dump_json())
     else:
-        out.print(report.summary(), markup=False, highlight=False)
+        out.print(report.summary(verbose), markup=False, highlight=False)
 
 
 @app.command()

@@ -161,6 +161,7 @@ class IndexReport(BaseModel):
     failed: list[Rejection] = []
     warnings: list[str] = Field([], description="Worth knowing, not a failure (a remembered path gone).")
     chunks_embedded: int = 0
+    sentences_embedded: int = 0
     chunks_total: int = 0
     generation: str = ""
     seconds: float = 0.0
@@ -169,19 +170,16 @@ class IndexReport(BaseModel):
     def changed_anything(self) -> bool:
         return bool(self.added or self.changed or self.removed)
 
-    def summary(self, listed: int = 20) -> str:
-        """Counts, then the first `listed` ids of each kind: a 200-article load is not 200 lines."""
+    def summary(self, verbose: bool = False) -> str:
+        """A line of counts, then what needs a person (failures, warnings); every id only when `verbose`."""
         lines = [f"added {len(self.added)}, changed {len(self.changed)}, removed {len(self.removed)}, "
                  f"unchanged {self.unchanged}, duplicates {len(self.duplicates)}, failed {len(self.failed)}; "
-                 f"embedded {self.chunks_embedded} of {self.chunks_total} chunks in {self.seconds:.1f} s "
-                 f"(generation {self.generation or 'none'})"]
-        for label, items in (("added", self.added), ("changed", self.changed), ("removed", self.removed),
-                             ("duplicate", [f"{d.source}: {d.reason}" for d in self.duplicates]),
-                             ("failed", [f"{f.source}: {f.reason}" for f in self.failed]),
-                             ("warning", self.warnings)):
-            lines += [f"  {label}: {item}" for item in items[:listed]]
-            if len(items) > listed:
-                lines.append(f"  … and {len(items) - listed} more {label}")
+                 f"embedded {self.chunks_embedded} of {self.chunks_total} chunks (and {self.sentences_embedded} "
+                 f"sentences) in {self.seconds:.1f} s (generation {self.generation or 'none'})"]
+        listed = [("added", self.added), ("changed", self.changed), ("removed", self.removed),
+                  ("duplicate", [f"{d.source}: {d.reason}" for d in self.duplicates])] if verbose else []
+        listed += [("failed", [f"{f.source}: {f.reason}" for f in self.failed]), ("warning", self.warnings)]
+        lines += [f"  {label}: {item}" for label, items in listed for item in items]
         return "\n".join(lines)
 
 

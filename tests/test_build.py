@@ -146,3 +146,15 @@ def test_a_date_filter_gives_the_same_hits_whether_kept_or_skipped_ids_are_passe
     assert generation.dense(query, 10, kept) == generation.dense(query, 10, skipped)
     dated_2019 = generation.chunk_ids_of(["003_60249ec177c291d1"])
     assert {i for i, _ in generation.dense(query, 50, kept)} == dated_2019
+
+
+def test_progress_starts_at_once_and_names_every_stage_in_order(make_desk) -> None:
+    """Loading the model is a step of its own, and no stage runs silently between two others."""
+    seen: list[tuple[str, int, int]] = []
+    report = make_desk().reindex(progress=lambda stage, done, total: seen.append((stage, done, total)))
+    stages = list(dict.fromkeys(stage for stage, _, _ in seen))
+    assert stages == ["reading", "loading model", "chunking", "sentences", "embedding"]
+    last = {stage: (done, total) for stage, done, total in seen}
+    assert last["chunking"] == last["sentences"] == (2, 2)
+    assert last["embedding"][1] == report.chunks_embedded + report.sentences_embedded > report.chunks_embedded
+    assert "(and" in report.summary() and "added:" not in report.summary() and "added:" in report.summary(True)
