@@ -27,7 +27,7 @@ from index.errors import NewsdeskError
 from index.models import IndexReport
 from index.retrieve import Mode
 from index.service import Newsdesk
-from index.terminal import format_answer, format_source, format_sources
+from index.terminal import format_answer, format_source, format_sources, render_answer
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Newsdesk: answers about the news coverage, quoted word for word.")
@@ -86,7 +86,8 @@ def ask(
     if as_json:
         out.print_json(answer.model_dump_json())
     else:
-        out.print(format_answer(answer, desk.prompts), markup=False, highlight=False)
+        out.print(render_answer(answer, desk.prompts) if out.is_terminal else format_answer(answer, desk.prompts),
+                  markup=False, highlight=False)
 
 
 @app.command("index")

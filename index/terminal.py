@@ -1,32 +1,81 @@
-"""Plain-text rendering for the terminal: quotes as block quotes, attribution under each."""
+"""Answers for the terminal: block quotes, the attribution once under each article's quotes.
+
+A terminal gets them rendered by rich (the reply templates are markdown, and so is some article text as
+received); a pipe gets plain text, the quotes exactly as the articles have them.
+"""
 
 from __future__ import annotations
+
+import re
+from itertools import groupby
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
+from rich.text import Text
 
 from index.models import Answer, Article, ArticleSummary, SourceRef
 from index.prompts import Prompts
 
+_EMPHASIS = re.compile(r"\*\*|__")
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|~])")
+
 
 def attribution(ref: SourceRef) -> str:
-    """Outlet, “Title”, date, url: whichever are known, never invented."""
-    parts = [ref.outlet, f"“{ref.title}”" if ref.title else f"[untitled: {ref.label}]",
+    """Outlet, “Title”, date, url: whichever are known, never invented (an untitled article by its opening)."""
+    parts = [ref.outlet, f"“{ref.title}”" if ref.title else f"untitled, beginning “{ref.label}”",
              ref.published.isoformat() if ref.published else None, ref.url]
     return ", ".join(p for p in parts if p) + f"  [{ref.article_id}]"
 
 
-def format_answer(answer: Answer, prompts: Prompts) -> str:
+def answer_parts(answer: Answer, prompts: Prompts, question: str) -> list[tuple[str, str]]:
+    """(kind, text) in order: `heading` (a template, markdown), `quote` (verbatim), `line` (plain)."""
     if answer.abstained:
         template = prompts.not_covered if answer.closest else prompts.no_sources
-        lines = [template.safe_substitute(question=answer.question)]
-        lines += [answer.why] if answer.why else []
-        lines += [f"  - {attribution(s)}" for s in answer.closest]
-        return "\n".join(lines)
-    lines = [prompts.answer_header.safe_substitute(question=answer.question), ""]
-    lines += [f"Partly answered: {answer.partial}", ""] if answer.partial else []
-    for quote in answer.quotes:
-        lines += [f"> {line}" for line in quote.text.splitlines()]
-        lines += [f"  — {attribution(quote)}", ""]
-    lines.append(f"(confidence {answer.confidence:.2f}, {answer.elapsed_ms:.0f} ms)")
-    return "\n".join(lines)
+        parts = [("heading", template.safe_substitute(question=question))]
+        parts += [("line", answer.why)] if answer.why else []
+        return parts + [("line", f"  - {attribution(s)}") for s in answer.closest]
+    parts = [("heading", prompts.answer_header.safe_substitute(question=question))]
+    parts += [("line", f"Partly answered: {answer.partial}")] if answer.partial else []
+    for _, group in groupby(answer.quotes, key=lambda quote: quote.article_id):
+        quotes = list(group)
+        parts += [("quote", quote.text) for quote in quotes]
+        parts.append(("line", f"  — {attribution(quotes[0])}"))
+    return parts + [("line", f"(confidence {answer.confidence:.2f}, {answer.elapsed_ms:.0f} ms)")]
+
+
+def format_answer(answer: Answer, prompts: Prompts) -> str:
+    """Plain text: the templates' emphasis marks dropped, quotes as `>` blocks, one bare `>` between paragraphs."""
+    lines: list[str] = []
+    for kind, text in answer_parts(answer, prompts, "\0"):
+        if kind == "heading":
+            lines += [_EMPHASIS.sub("", text).replace("\0", answer.question), ""]
+        elif kind == "quote":
+            lines += [f"> {line}" if line.strip() else ">" for line in text.splitlines()] + [">"]
+        else:
+            lines += ["", text] if lines and lines[-1].startswith(">") else [text]
+    return "\n".join(_tidy(lines))
+
+
+def _tidy(lines: list[str]) -> list[str]:
+    """No bare `>` twice, at a block's start or at its end."""
+    kept: list[str] = []
+    for line in lines:
+        if line == ">" and (not kept or kept[-1] in (">", "")):
+            continue
+        if line == "" and kept and kept[-1] == ">":
+            kept[-1] = ""
+            continue
+        kept.append(line)
+    return kept
+
+
+def render_answer(answer: Answer, prompts: Prompts) -> RenderableType:
+    """For a terminal: templates and quotes rendered as markdown, attributions as they are."""
+    question = _MARKDOWN.sub(r"\\\1", answer.question)
+    return Group(*(Markdown(text) if kind == "heading" else
+                   Markdown("\n".join(f"> {line}" for line in text.splitlines())) if kind == "quote" else
+                   Text(text, style="dim" if text.startswith("  ") else "")
+                   for kind, text in answer_parts(answer, prompts, question)))
 
 
 def format_sources(items: list[ArticleSummary]) -> str:
