@@ -218,7 +218,7 @@ class Newsdesk:
         cleaned = self.clean_question(question)
         check_window(since, until)
         generation = self.generation()
-        query_vector = self.embedder.encode([cleaned])[0]
+        query_vector = self.embedder.encode_queries([cleaned])[0]
         where = ArticleFilter(tuple(o.strip() for o in outlets if o.strip()), since, until, as_of)
         retrieval = s.retrieval if mode is None else s.retrieval.model_copy(update={"mode": mode})
         passages, ranking = retrieve(generation, cleaned, query_vector, where, retrieval)

