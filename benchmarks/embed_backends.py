@@ -96,7 +96,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
     for question in questions:
         for name, embedder in backends.items():
             began = time.perf_counter()
-            embedder.encode([question])
+            embedder.encode_queries([question])
             question_ms[name].append((time.perf_counter() - began) * 1000)
 
     rates = {name: len(texts) / statistics.median(times) for name, times in seconds.items()}

@@ -161,7 +161,7 @@ def main() -> None:
             began = time.perf_counter()
             answer = desk.ask(q.question)
             asked_at = time.perf_counter()
-            vector = embedder.encode([q.question])[0]
+            vector = embedder.encode_queries([q.question])[0]
             retrieve(generation, q.question, vector, ArticleFilter(), hybrid)
             retrieved_at = time.perf_counter()
             nodes = retriever.retrieve(q.question)

@@ -45,7 +45,7 @@ def main() -> None:
             desk.ask(question, mode=mode)
             parts[part].append((time.perf_counter() - began) * 1000)
         began = time.perf_counter()
-        vector = desk.embedder.encode([question])[0]
+        vector = desk.embedder.encode_queries([question])[0]
         parts["embed_question"].append((time.perf_counter() - began) * 1000)
         began = time.perf_counter()
         generation.dense(vector, 40)

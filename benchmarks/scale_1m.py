@@ -67,7 +67,7 @@ def main() -> None:
     generation = desk.generation()
     keys = vectors.ids(generation.vectors)
     real = vectors.reconstruct(generation.vectors, keys.tolist())
-    queries = desk.embedder.encode([q.question for q in load_questions(args.questions, args.n)])
+    queries = desk.embedder.encode_queries([q.question for q in load_questions(args.questions, args.n)])
     data = synthetic(real, args.vectors, args.noise)
     ids = np.arange(len(data), dtype=np.int64)
     # As the store passes a filter admitting 90 %: the smaller side, the 10 % it leaves out.

@@ -110,7 +110,7 @@ def test_answer_serialises_to_json_with_every_quote_field(seeds_desk: Newsdesk) 
 def test_recent_rankings_favour_the_week_before_the_as_of_date_and_respect_the_mode(seeds_desk: Newsdesk) -> None:
     generation = seeds_desk.generation()
     question = "What did the United States withdraw from?"
-    vector = seeds_desk.embedder.encode([question])[0]
+    vector = seeds_desk.embedder.encode_queries([question])[0]
     week_of_june_2020 = ArticleFilter(as_of=date(2020, 6, 3))
 
     def scores(**config: object) -> dict[int, float]:
@@ -129,7 +129,7 @@ def test_recent_rankings_favour_the_week_before_the_as_of_date_and_respect_the_m
 def test_recency_and_lead_priors_order_quotes_but_never_change_whether_to_answer(seeds_desk: Newsdesk) -> None:
     generation = seeds_desk.generation()
     question = "Should Russia be invited back to the G7?"
-    vector = seeds_desk.embedder.encode([question])[0]
+    vector = seeds_desk.embedder.encode_queries([question])[0]
     as_of = date(2020, 6, 3)
     passages, ranking = retrieve(generation, question, vector, ArticleFilter(as_of=as_of), RetrievalConfig())
 
@@ -156,7 +156,7 @@ def test_unused_quote_budget_carries_a_quote_on_into_the_paragraphs_that_follow(
 def test_rerank_lifts_passages_by_their_best_sentence_within_the_fused_pool(seeds_desk: Newsdesk) -> None:
     generation = seeds_desk.generation()
     question = "How many ventilators did the United States ship to Russia?"
-    vector = seeds_desk.embedder.encode([question])[0]
+    vector = seeds_desk.embedder.encode_queries([question])[0]
 
     def passages(**config: object) -> list[int]:
         every_passage = RetrievalConfig(passages=100, per_article=20, **config)

@@ -138,7 +138,7 @@ def test_past_the_exact_limit_vectors_move_to_ivf_and_stay_incremental(make_desk
 
 def test_a_date_filter_gives_the_same_hits_whether_kept_or_skipped_ids_are_passed(seeds_desk) -> None:
     generation = seeds_desk.generation()
-    query = seeds_desk.embedder.encode(["Open Skies treaty withdrawal"])[0]
+    query = seeds_desk.embedder.encode_queries(["Open Skies treaty withdrawal"])[0]
     until_2019 = ArticleFilter(until=date(2019, 12, 31))
     kept = generation.selection(until_2019)
     everything = set(vectors.ids(generation.vectors).tolist())
