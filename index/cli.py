@@ -22,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from index import chat as chat_session
 from index.config import load_settings
 from index.errors import NewsdeskError
 from index.models import IndexReport
@@ -88,6 +89,18 @@ def ask(
     else:
         out.print(render_answer(answer, desk.prompts) if out.is_terminal else format_answer(answer, desk.prompts),
                   markup=False, highlight=False)
+
+
+@app.command()
+def chat() -> None:
+    """Ask one question after another over the index: the model loads once; /help lists filters and commands."""
+    desk = open_desk()
+    if not desk.has_index():
+        err.print("No index yet: building one from seeds/ ...")
+        with progress_bar() as update:
+            desk.ensure_index(update)
+    desk.warm_up()
+    chat_session.run(desk, out)
 
 
 @app.command("index")

@@ -50,6 +50,7 @@ def format_answer(answer: Answer, prompts: Prompts) -> str:
         if kind == "heading":
             lines += [_EMPHASIS.sub("", text).replace("\0", answer.question), ""]
         elif kind == "quote":
+            lines += [""] if lines and lines[-1] and not lines[-1].startswith(">") else []
             lines += [f"> {line}" if line.strip() else ">" for line in text.splitlines()] + [">"]
         else:
             lines += ["", text] if lines and lines[-1].startswith(">") else [text]

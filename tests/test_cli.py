@@ -120,3 +120,19 @@ def test_index_remembers_existing_paths_only_and_forgets_a_gone_one_with_one_war
     assert "no remembered paths" in run(["roots"], data).stdout
     unknown = run(["roots", "--forget", str(extra)], data)
     assert unknown.returncode == 2 and "not a remembered path" in unknown.stderr
+
+
+def test_chat_answers_one_question_after_another_keeping_its_filters(seeds_desk: Newsdesk) -> None:
+    lines = ["Why was Russia expelled from the G8?", "/outlet RT", "Why was Russia expelled from the G8?",
+             "/sources", "/source 003_60249ec177c291d1", "/since 2020-13-01", "/bogus", "/quit", "never asked"]
+    result = subprocess.run([sys.executable, "-m", "index", "chat"], input="\n".join(lines) + "\n",
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "NEWSDESK_DATA_DIR": str(seeds_desk.settings.data_dir)})
+    assert result.returncode == 0, result.stderr
+    first, filtered = result.stdout.split("outlets: RT")
+    assert "[000_a40fa405f421a0a6]" in first and "Crimean Peninsula" in first
+    answer, listing = filtered.split("1 articles")
+    assert "[003_60249ec177c291d1]" in answer and "[000_a40fa405f421a0a6]" not in answer
+    assert "US State Secretary Mike Pompeo has said" in listing  # /source shows the text
+    assert "since must be a date like 2020-06-01" in listing and "unknown command /bogus" in listing
+    assert "never asked" not in result.stdout and result.stdout.count("What the coverage says about") == 2
