@@ -43,7 +43,7 @@ def main() -> None:
     settings = load_settings(data_dir=work / "data", seeds_dir=None, articles_dir=work / "articles",
                              embed_batch_size=args.batch_size, embed_backend=args.backend,
                              embed_threads=args.threads)
-    embedder = make_embedder(settings.embed, settings.data_dir / "models")
+    embedder = make_embedder(settings.embed, settings.models_path)
     embedder.encode(["warm up"])
     desk = Newsdesk(settings, embedder=embedder)
 

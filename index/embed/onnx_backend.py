@@ -111,7 +111,7 @@ def _onnxruntime(quantisation: bool = False) -> ModuleType:
         import onnxruntime
     except ImportError as exc:
         raise ConfigError(f"NEWSDESK_EMBED_BACKEND=onnx-int8 needs onnxruntime and onnx ({exc}); install them "
-                          "with `pip install -e '.[onnx]'` or set NEWSDESK_EMBED_BACKEND=torch") from exc
+                          "with `pip install -e .` (they are dependencies) or set NEWSDESK_EMBED_BACKEND=torch") from exc
     return onnxruntime
 
 
