@@ -48,9 +48,11 @@ class AnswerConfig(StageConfig):
     max_quotes: int = Field(4, ge=1, le=10, description="At most this many quotes.")
     max_chars: int = Field(1500, ge=100, le=10_000, validation_alias="max_quote_chars",
                            description="All quotes together.")
-    max_sentences: int = Field(3, ge=1, le=6, validation_alias="max_excerpt_sentences",
-                               description="Sentences one quote grows to around its best sentence; unused "
-                               "budget may carry a quote on to twice that.")
+    sentences: int = Field(3, ge=1, le=12, validation_alias="excerpt_sentences",
+                           description="Sentences a quote first grows to around its best sentence.")
+    max_sentences: int = Field(6, ge=1, le=12, validation_alias="max_excerpt_sentences",
+                               description="Most sentences in one quote: character budget left over by the "
+                               "other quotes carries a quote on, up to this many.")
     floor: float = Field(0.30, ge=-1.0, le=1.0, validation_alias="quote_floor",
                          description="Sentences scoring below this are never quoted.")
     margin: float = Field(0.2, ge=0.0, le=2.0, validation_alias="quote_margin",
@@ -218,7 +220,7 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
         if index is None or candidate.span.end - candidate.span.start > config.max_chars - used:
             continue
         pick = _Pick(article, spans, index, index, candidate.score)
-        _grow(pick, scores, covered, config.max_sentences, config.max_chars - used,
+        _grow(pick, scores, covered, min(config.sentences, config.max_sentences), config.max_chars - used,
               config.max_chars // config.max_quotes)
         key = " ".join(article.text[spans[pick.first].start:spans[pick.last].end].lower().split())
         if key in seen_text:
@@ -229,7 +231,7 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
         picks.append(pick)
     for pick in picks:
         before = pick.length
-        _grow(pick, scores, covered, 2 * config.max_sentences, before + config.max_chars - used,
+        _grow(pick, scores, covered, config.max_sentences, before + config.max_chars - used,
               before + config.max_chars - used, forward=True)
         covered.update((pick.article.id, span.start) for span in pick.spans[pick.first:pick.last + 1])
         used += pick.length - before

@@ -7,7 +7,7 @@ import pytest
 
 from index.answer import AnswerConfig, Weights, compose, verified
 from index.models import Answer
-from index.errors import BadQuestion
+from index.errors import BadQuestion, ConfigError
 from index.retrieve import Mode, RetrievalConfig, retrieve
 from index.service import Newsdesk
 from index.store import ArticleFilter
@@ -169,3 +169,18 @@ def test_rerank_lifts_passages_by_their_best_sentence_within_the_fused_pool(seed
     for chunk_id, _, _, _, sentence in generation.sentences_within(list(generation.chunks(reranked).values())):
         best[chunk_id] = max(best.get(chunk_id, 0.0), float(sentence.astype("float32") @ vector))
     assert [best[i] for i in reranked] == sorted((best[i] for i in reranked), reverse=True)
+
+
+def test_max_excerpt_sentences_caps_every_quote(seeds_desk: Newsdesk) -> None:
+    """The setting's name is the behaviour: the leftover-budget pass stops at it too."""
+    question = "What did Pompeo say when asked if Russia should be invited back?"
+
+    def longest(desk: Newsdesk) -> int:
+        generation = desk.generation()
+        return max(sum(q.start <= s.start and s.end <= q.end for s in generation.sentence_spans(q.article_id))
+                   for q in desk.ask(question).quotes)
+
+    capped = Newsdesk(seeds_desk.settings.updated(max_excerpt_sentences=3), embedder=seeds_desk.embedder)
+    assert longest(seeds_desk) > 3 >= longest(capped)
+    with pytest.raises(ConfigError, match="NEWSDESK_MAX_EXCERPT_SENTENCES"):
+        seeds_desk.settings.updated(max_excerpt_sentences=0)
