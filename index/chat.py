@@ -9,8 +9,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from index.errors import BadQuestion, NewsdeskError
-from index.service import Newsdesk
+from index.errors import NewsdeskError
+from index.service import Newsdesk, parse_day
 from index.terminal import format_answer, format_source, format_sources, render_answer
 
 HELP = """Ask a question, or:
@@ -56,7 +56,7 @@ class Session:
             self.outlets = [*self.outlets, argument] if argument else []
             self._say(f"outlets: {', '.join(self.outlets) or 'every outlet'}")
         elif name in ("since", "until"):
-            setattr(self, name, _day(argument, name) if argument else None)
+            setattr(self, name, parse_day(argument, name))
             self._say(f"{name}: {getattr(self, name) or 'no limit'}")
         elif name == "sources":
             self._say(format_sources([s for outlet in self.outlets or [None] for s in self.desk.sources(outlet)]))
@@ -70,13 +70,6 @@ class Session:
 
     def _say(self, text: str) -> None:
         self.out.print(text, markup=False, highlight=False)
-
-
-def _day(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise BadQuestion(f"{name} must be a date like 2020-06-01") from exc
 
 
 def run(desk: Newsdesk, out: Console, read: Callable[[str], str] = input) -> None:

@@ -28,7 +28,7 @@ from index.prompts import Prompts
 from index.retrieve import Mode, retrieve
 from index.store import ArticleFilter, Expected, Generation, Store
 
-__all__ = ["Mode", "Newsdesk", "Progress", "Prompts", "check_window", "clean_question"]
+__all__ = ["Mode", "Newsdesk", "Progress", "Prompts", "check_window", "clean_question", "parse_day"]
 
 log = logging.getLogger(__name__)
 _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
@@ -46,6 +46,16 @@ def clean_question(text: str, max_chars: int) -> str:
         raise BadQuestion(f"questions are limited to {max_chars} characters (this one has {len(question)}); "
                           "shorten it")
     return question
+
+
+def parse_day(value: str | None, name: str) -> date | None:
+    """A date typed by a person (`since`, `until`); empty is no limit."""
+    if not value or not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise BadQuestion(f"{name} must be a date like 2020-06-01") from exc
 
 
 def check_window(since: date | None, until: date | None) -> None:
@@ -148,8 +158,12 @@ class Newsdesk:
         seeds = [self.settings.seeds_dir] if self.settings.seeds_dir else []
         return [*seeds, self.settings.articles_path, *paths]
 
+    @property
+    def _roots_file(self) -> Path:
+        return self.settings.data_dir / "roots.json"
+
     def remembered_roots(self) -> list[Path]:
-        path = self.settings.data_dir / "roots.json"
+        path = self._roots_file
         return [Path(p) for p in json.loads(path.read_text())] if path.exists() else []
 
     def forget_root(self, path: Path) -> list[Path]:
@@ -164,7 +178,7 @@ class Newsdesk:
 
     def _write_roots(self, paths: list[Path]) -> None:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.settings.data_dir / "roots.json").write_text(json.dumps([str(p) for p in paths], indent=1))
+        self._roots_file.write_text(json.dumps([str(p) for p in paths], indent=1))
 
     def _remember(self, extra: Sequence[Path], rebuild: bool, report: IndexReport) -> None:
         """Paths given now are kept if they exist (a mistyped one fails once, not forever); a remembered path
@@ -236,7 +250,8 @@ class Newsdesk:
         return self.generation().outlets()
 
     def article_ids(self) -> list[str]:
-        return [a.id for a, _ in self.generation().articles()]
+        """Ids only: the articles' texts are not read."""
+        return list(self.generation().content_hashes())
 
     def source(self, article_id: str) -> tuple[Article, ArticleSummary]:
         generation = self.generation()
@@ -252,7 +267,7 @@ class Newsdesk:
         return Status(generation=m.generation, model=m.model, articles=m.articles, chunks=m.chunks,
                       outlets=len(generation.outlets()), built_at=m.built_at, earliest=earliest,
                       latest=latest, degraded=self.degraded, version=__version__,
-                      settings_file=str(self.settings_file()) if self.settings_file() else None)
+                      settings_file=str(found) if (found := self.settings_file()) else None)
 
     def verify(self) -> Status:
         """Full consistency check of the live generation (raises IndexCorrupt)."""

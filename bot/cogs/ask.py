@@ -19,7 +19,7 @@ from bot.replies import APOLOGY, apologise, explanation
 from bot.settings import BotSettings
 from index.errors import BadQuestion, NewsdeskError
 from index.models import Answer
-from index.service import Newsdesk, check_window
+from index.service import Newsdesk, check_window, parse_day
 
 log = logging.getLogger("newsdesk.bot.ask")
 NONE = discord.AllowedMentions.none()
@@ -62,15 +62,6 @@ def feedback_view(answer_id: int) -> discord.ui.View:
     view.add_item(FeedbackButton("up", answer_id))
     view.add_item(FeedbackButton("down", answer_id))
     return view
-
-
-def parse_day(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise BadQuestion(f"{name} must be a date like 2020-06-01") from exc
 
 
 class AskCog(commands.Cog):
