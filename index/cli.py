@@ -12,15 +12,23 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Iterator
-from importlib.metadata import entry_points
 from contextlib import contextmanager
 from datetime import date, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from typer._click.core import Context
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from index import chat as chat_session
 from index.config import load_settings
@@ -30,7 +38,51 @@ from index.retrieve import Mode
 from index.service import Newsdesk
 from index.terminal import format_answer, format_source, format_sources, render_answer
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+
+class ConventionalCommand(TyperCommand):
+    """Help as click-based tools print it: `QUESTION` (not `{question}`) in the usage line, and no `<bool>`
+    beside a flag, which takes no value (typer 0.29 prints both its own way)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument) and param.metavar is None and param.name:
+                param.metavar = param.name.upper()
+            elif getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+
+    def get_help_option(self, ctx: Context) -> TyperOption | None:
+        return _flag(super().get_help_option(ctx))
+
+    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if isinstance(param, TyperArgument):
+                name = param.display_name_raw + ("..." if param.nargs != 1 else "")
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+
+class ConventionalGroup(TyperGroup):
+    def get_help_option(self, ctx: Context) -> TyperOption | None:
+        return _flag(super().get_help_option(ctx))
+
+
+def _flag(option: TyperOption | None) -> TyperOption | None:
+    if option is not None and option.metavar is None:
+        option.metavar = ""
+    return option
+
+
+class NewsdeskApp(typer.Typer):
+    """Every command, the plugins' too, gets the conventional help."""
+
+    def command(self, *args: Any, **kwargs: Any) -> Any:  # typer's own signature, passed through
+        kwargs.setdefault("cls", ConventionalCommand)
+        return super().command(*args, **kwargs)
+
+
+app = NewsdeskApp(cls=ConventionalGroup, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Newsdesk: answers about the news coverage, quoted word for word.")
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -69,11 +121,11 @@ def _date(value: str | None) -> date | None:
 def ask(
     question: Annotated[str, typer.Argument(help="Your question, in quotes.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer model as JSON.")] = False,
-    outlet: Annotated[list[str], typer.Option(help="Only these outlets (repeatable).")] = [],  # noqa: B006
-    since: Annotated[str | None, typer.Option(help="Only articles published on/after YYYY-MM-DD.")] = None,
-    until: Annotated[str | None, typer.Option(help="Only articles published on/before YYYY-MM-DD.")] = None,
-    k: Annotated[int | None, typer.Option("-k", min=1, max=10, help="At most this many quotes.")] = None,
-    mode: Annotated[Mode | None, typer.Option(help="Retrieval: keyword, dense, hybrid, or rerank (hybrid, then "
+    outlet: Annotated[list[str], typer.Option(metavar="OUTLET", help="Only these outlets (repeatable).")] = [],  # noqa: B006
+    since: Annotated[str | None, typer.Option(metavar="YYYY-MM-DD", help="Only articles published on/after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(metavar="YYYY-MM-DD", help="Only articles published on/before YYYY-MM-DD.")] = None,
+    k: Annotated[int | None, typer.Option("-k", metavar="N", min=1, max=10, help="At most this many quotes.")] = None,
+    mode: Annotated[Mode | None, typer.Option(metavar="MODE", help="Retrieval: keyword, dense, hybrid, or rerank (hybrid, then "
                                               "passages lifted by their best sentence); default NEWSDESK_MODE.")
                     ] = None,
 ) -> None:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,12 +76,22 @@ def test_index_exits_non_zero_when_a_file_failed_but_indexes_the_rest(tmp_path: 
 
 def test_usage_errors_follow_click_conventions(tmp_path: Path) -> None:
     """Exit 2, the usage line, the problem naming the option, and where help is; never a class name."""
-    for args, problem in ((["bogus"], "No such command 'bogus'"), (["ask"], "Missing argument 'question'"),
+    for args, problem in ((["bogus"], "No such command 'bogus'"), (["ask"], "Missing argument 'QUESTION'"),
                           (["ask", "x", "-k", "0"], "Invalid value for '-k'")):
         result = run(args, tmp_path, COLUMNS="200")
         assert result.returncode == 2, (args, result.stderr)
         assert problem in result.stderr and "Try 'newsdesk" in result.stderr
         assert "Error:" not in result.stderr.replace("─ Error ─", "") and "UsageError" not in result.stderr
+
+
+def test_help_reads_like_a_click_tool_flags_take_no_value_arguments_in_capitals(tmp_path: Path) -> None:
+    """typer 0.29 prints `--json <bool>` and `{question}`; people know `--json` and `QUESTION`."""
+    for command, usage in ((["ask"], "newsdesk ask [OPTIONS] QUESTION"), (["run"], "newsdesk run [OPTIONS]"),
+                           (["index"], "newsdesk index [OPTIONS] [PATHS...]"), ([], "newsdesk [OPTIONS] COMMAND")):
+        result = run([*command, "--help"], tmp_path, COLUMNS="200")
+        assert result.returncode == 0 and usage in result.stdout, result.stdout
+        assert "<bool>" not in result.stdout and "{" not in result.stdout
+    assert re.search(r"--since\s+YYYY-MM-DD", run(["ask", "--help"], tmp_path, COLUMNS="200").stdout)
 
 
 def test_an_unexpected_error_is_one_line_naming_its_traceback_file(seeds_desk: Newsdesk, monkeypatch,
