@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.cogs.admin import AdminCog
 from bot.cogs.ask import AskCog, FeedbackButton
+from bot.cogs.coverage import CoverageCog
 from bot.cogs.sources import SourcesCog
 from bot.replies import apologise
 from bot.settings import BotSettings
@@ -43,6 +44,7 @@ class NewsdeskBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self.add_cog(AskCog(self, self.desk, self.settings))
         await self.add_cog(SourcesCog(self.desk, self.mode))
+        await self.add_cog(CoverageCog(self.desk, self.settings))
         await self.add_cog(AdminCog(self.desk, self.settings))
         self.add_dynamic_items(FeedbackButton)
         self.tree.on_error = self.on_app_command_error

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import discord
+
+from index.service import Newsdesk, check_window, parse_day
 
 
 def is_moderator(member: discord.abc.User, role: str | None) -> bool:
@@ -33,3 +36,11 @@ class Cooldown:
             return left
         self._last[user_id] = now
         return 0.0
+
+
+def checked_window(desk: Newsdesk, text: str, since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    """The question (or topic) askable and the date window valid, or BadQuestion saying what to fix."""
+    desk.clean_question(text)
+    window = (parse_day(since, "since"), parse_day(until, "until"))
+    check_window(*window)
+    return window

@@ -13,7 +13,7 @@ import discord
 from discord.utils import escape_markdown, escape_mentions
 
 from bot import limits
-from index.models import Answer, ArticleSummary, Quote, SourceRef
+from index.models import Answer, ArticleSummary, Comparison, Quote, SourceRef, Timeline
 from index.service import Prompts
 
 COLOUR = discord.Colour.dark_teal()
@@ -54,6 +54,54 @@ def _quote_block(quote: Quote) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in clean(quote.text).splitlines())
 
 
+@dataclass
+class Section:
+    """One embed: an article's quotes under its title, attribution in the footer."""
+
+    key: str
+    title: str
+    url: str | None
+    quotes: list[Quote]
+    footer: str
+
+
+def _article_sections(quotes: list[Quote], prefix: str = "") -> list[Section]:
+    """Consecutive quotes of one article share a section."""
+    sections: list[Section] = []
+    for quote in quotes:
+        if sections and sections[-1].key == quote.article_id:
+            sections[-1].quotes.append(quote)
+            continue
+        also = "; ".join(attribution(ref) for ref in quote.also_carried_by)
+        sections.append(Section(quote.article_id, prefix + clean(quote.title or quote.label), quote.url,
+                                [quote], f"{attribution(quote)} · id {quote.article_id}"
+                                + (f" · also carried by {also}" if also else "")))
+    return sections
+
+
+def _add_sections(reply: Reply, sections: list[Section]) -> Reply:
+    """As many sections as the message's embed budget holds; a cut one ends with where to read on."""
+    budget = limits.EMBED_TOTAL
+    for section in sections[:limits.EMBEDS_PER_MESSAGE]:
+        embed = discord.Embed(title=shorten(section.title, limits.EMBED_TITLE), url=section.url or None,
+                              colour=COLOUR)
+        footer = shorten(section.footer, limits.EMBED_FOOTER)
+        more = f"\n*(more: /source {clean(section.key)})*"  # ids run to 120 characters: budget it
+        room = min(limits.EMBED_DESCRIPTION, budget - len(embed.title or "") - len(footer))
+        if room < 80 + len(more):
+            reply.trimmed.append(section.key)
+            break
+        description = "\n\n".join(_quote_block(q) for q in section.quotes)
+        if len(description) > room:
+            reply.trimmed.append(section.key)
+            description = shorten(description, room - len(more)) + more
+        embed.description = description
+        embed.set_footer(text=footer)
+        budget -= len(embed)
+        reply.embeds.append(embed)
+    return reply
+
+
 def render_answer(answer: Answer, prompts: Prompts) -> Reply:
     """One embed per article (title links to it), its quotes as block quotes, outlet and date below."""
     question = shorten(clean(answer.question), 300)
@@ -66,30 +114,38 @@ def render_answer(answer: Answer, prompts: Prompts) -> Reply:
     header = prompts.answer_header.safe_substitute(question=question)
     if answer.partial:
         header += f"\n*Partly answered: {clean(answer.partial)}*"
-    reply = Reply(content=shorten(header, limits.MESSAGE))
-    groups: dict[str, list[Quote]] = {}
-    for quote in answer.quotes:
-        groups.setdefault(quote.article_id, []).append(quote)
-    budget = limits.EMBED_TOTAL
-    for article_id, quotes in list(groups.items())[:limits.EMBEDS_PER_MESSAGE]:
-        head = quotes[0]
-        embed = discord.Embed(title=shorten(clean(head.title or head.label), limits.EMBED_TITLE),
-                              url=head.url or None, colour=COLOUR)
-        footer = shorten(f"{attribution(head)} · id {article_id}", limits.EMBED_FOOTER)
-        more = f"\n*(more: /source {clean(article_id)})*"  # ids run to 120 characters: budget it
-        room = min(limits.EMBED_DESCRIPTION, budget - len(embed.title or "") - len(footer))
-        if room < 80 + len(more):
-            reply.trimmed.append(article_id)
-            break
-        description = "\n\n".join(_quote_block(q) for q in quotes)
-        if len(description) > room:
-            reply.trimmed.append(article_id)
-            description = shorten(description, room - len(more)) + more
-        embed.description = description
-        embed.set_footer(text=footer)
-        budget -= len(embed)
-        reply.embeds.append(embed)
-    return reply
+    if answer.missing:
+        header += f"\n*No quote from {clean(', '.join(answer.missing))}.*"
+    return _add_sections(Reply(content=shorten(header, limits.MESSAGE)), _article_sections(answer.quotes))
+
+
+def render_comparison(comparison: Comparison) -> Reply:
+    """Outlets in turn, one embed per article quoted (titled by its outlet); those with nothing, named."""
+    lines = [f"**How the coverage compares on:** {shorten(clean(comparison.topic), 300)}"]
+    empty = [side.outlet for side in comparison.outlets if not side.quotes]
+    if empty:
+        lines.append(f"No coverage found: {clean(', '.join(empty))}")
+    if not comparison.covered:
+        lines.append("None of these outlets has anything on it.")
+    sections = [section for side in comparison.covered
+                for section in _article_sections(side.quotes, prefix=f"{clean(side.outlet)}: ")]
+    return _add_sections(Reply(content=shorten("\n".join(lines), limits.MESSAGE)), sections)
+
+
+def render_timeline(timeline: Timeline) -> Reply:
+    """One embed per report in publication order, its day (or week) leading the title; the first marked."""
+    topic = shorten(clean(timeline.topic), 300)
+    if timeline.abstained:
+        return Reply(content=shorten(f"No timeline for: {topic}\n{clean(timeline.why or '')}".strip(),
+                                     limits.MESSAGE))
+    content = f"**Timeline of the coverage:** {topic} (by {timeline.by}, earliest first)"
+    sections = []
+    for period in timeline.periods:
+        for quote in period.quotes:
+            mark = "earliest report · " if quote is timeline.earliest else ""
+            sections += _article_sections([quote], prefix=f"{period.label} · {mark}")
+    sections += _article_sections(timeline.undated, prefix="undated · ")
+    return _add_sections(Reply(content=shorten(content, limits.MESSAGE)), sections)
 
 
 def source_line(ref: SourceRef) -> str:

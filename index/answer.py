@@ -6,19 +6,23 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from datetime import date
+from typing import Any
 
 import numpy as np
 from pydantic import Field
 
 from index.answerability import Evidence, decide
 from index.chunk import Span
+from index.facets import Facet, Reading
 from index.models import Answer, Article, Passage, Quote, SourceRef, StageConfig
 from index.retrieve import RetrievalConfig, content_terms
 from index.store import ArticleFilter, Generation
 
 log = logging.getLogger(__name__)
+# Quote characters of one answer at most, however many outlets it compares: one Discord message carries
+# 6,000 characters of embeds, and titles, footers and escapes take the rest.
+FACET_CHARS_CAP = 4000
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'&-]+|\b\d[\d,.]*\b")
 
 
@@ -61,6 +65,10 @@ class AnswerConfig(StageConfig):
                              description="Quotes one article may give.")
     sources: int = Field(10, ge=1, le=100, validation_alias="closest_sources",
                          description="Closest articles listed with an answer or an abstention.")
+    facet_chars: int = Field(500, ge=0, le=2000, validation_alias="facet_quote_chars",
+                             description="Quote characters added for each outlet or day a question names beyond "
+                             "the first (with one more quote each), so a comparison quotes every outlet it names; "
+                             "all quotes stay within 4,000 characters so the answer fits one Discord message.")
     abstain_below: float | None = Field(None, ge=0.0, le=1.0, validation_alias="abstain_threshold",
                                         description="Abstain below this answerability (0-1); empty = the cut "
                                         "fitted with the model in index/answerability.json.")
@@ -76,6 +84,7 @@ class Candidate:
     relevance: float
     prior: float = 0.0
     similarity: float = 0.0
+    vector: np.ndarray | None = None
 
     @property
     def score(self) -> float:
@@ -97,6 +106,8 @@ def compose(
     as_of: date | None = None,
     where: ArticleFilter = ArticleFilter(),
     recent_days: int = RetrievalConfig().recent_days,
+    reading: Reading = Reading(),
+    facet_vectors: Sequence[np.ndarray] = (),
 ) -> Answer:
     """Score every sentence of the passages against the question; quote the best, fail closed.
 
@@ -109,16 +120,39 @@ def compose(
                                                 config.weights, day, recent_days)
     confidence = max((c.relevance for c in candidates), default=0.0)
     closest = [source_ref(articles[i]) for i in ranking[: config.sources]]
-    quotes = verified(_select(candidates, articles, generation, config), articles, passages)
+    facets = [(f, v) for f, v in zip(reading.facets, facet_vectors, strict=False) if f.narrowed(where) is not None]
+    copies = generation.copies({c.article_id for c in candidates})
+    quotes = verified(_select(candidates, articles, generation, widened(config, len(facets)), facets, copies),
+                      articles, passages)
+    quotes = carried(quotes, copies, generation)
     decision = decide(Evidence(question, passages, [q.text for q in quotes], confidence,
                                max((c.similarity for c in candidates), default=0.0), similarities, where, day,
                                [articles[p.chunk.article_id].published for p in passages],
                                recent_days),
                       generation, config.abstain_below)
+    shown = arranged(quotes, reading) if decision.answer else []
+    missing = [f.label for f, _ in facets if not any(f.admits(q.outlet, q.published) for q in shown)]
     return Answer(question=question, abstained=not decision.answer, confidence=round(confidence, 4),
                   reason=decision.reason, why=decision.why, partial=decision.partial,
-                  answerability=decision.answerability, quotes=_grouped(quotes) if decision.answer else [],
-                  sources=closest, generation=generation.name)
+                  answerability=decision.answerability, quotes=shown, sources=closest,
+                  arrangement=_arrangement(reading, shown), missing=missing if decision.answer else [],
+                  generation=generation.name)
+
+
+def carried(quotes: list[Quote], copies: dict[str, list[str]], generation: Generation) -> list[Quote]:
+    """Each quote names the other outlets that carried its article's text, with their dates."""
+    others = generation.articles_by_id(i for q in quotes for i in copies.get(q.article_id, ()))
+    return [q.model_copy(update={"also_carried_by": [source_ref(others[i]) for i in copies.get(q.article_id, ())
+                                                     if i in others]}) for q in quotes]
+
+
+def widened(config: AnswerConfig, facets: int) -> AnswerConfig:
+    """One more quote and `facet_chars` more characters per named outlet or day beyond the first."""
+    extra = max(0, facets - 1)
+    if not extra:
+        return config
+    chars = min(max(config.max_chars, FACET_CHARS_CAP), config.max_chars + extra * config.facet_chars)
+    return config.model_copy(update={"max_quotes": min(10, config.max_quotes + extra), "max_chars": chars})
 
 
 def _score_sentences(
@@ -150,7 +184,7 @@ def _score_sentences(
     terms = content_terms(question)
     asked = set(_NAME.findall(question))
     candidates = []
-    for (article_id, start, end, _), sentence in zip(found.values(), sentence_scores, strict=True):
+    for (article_id, start, end, vector), sentence in zip(found.values(), sentence_scores, strict=True):
         article = articles[article_id]
         text = article.text[start:end]
         candidates.append(Candidate(
@@ -158,7 +192,7 @@ def _score_sentences(
             relevance=weights.sentence * float(sentence) + weights.passage * best_passage[(article_id, start)]
             + weights.overlap * overlap(terms, f"{article.title or ''} {text}")
             + weights.novelty * min(1.0, len(set(_NAME.findall(text)) - asked) / 2),
-            similarity=float(sentence),
+            similarity=float(sentence), vector=vector,
             prior=weights.recency * recency(article.published, as_of, recent_days)
             + weights.lead * 1000 / (1000 + start)))
     return candidates, [float(v) for v in passage_scores.values()]
@@ -191,11 +225,14 @@ class _Pick:
 
 
 def _select(candidates: list[Candidate], articles: dict[str, Article], generation: Generation,
-            config: AnswerConfig) -> list[Quote]:
+            config: AnswerConfig, facets: Sequence[tuple[Facet, np.ndarray]] = (),
+            copies: dict[str, list[str]] | None = None) -> list[Quote]:
     """Best sentences first, each grown into a short excerpt; quote budget left over lengthens them.
 
-    The second pass matters when few sentences clear the margin: "What did Pompeo say?" deserves the
-    paragraph that follows the question, not one sentence and 1,100 unused characters.
+    Each facet (an outlet or day the question names) first gets its own best sentence that clears the
+    floor, whatever the margin: a comparison must quote every side it names. The second pass matters when
+    few sentences clear the margin: "What did Pompeo say?" deserves the paragraph that follows the
+    question, not one sentence and 1,100 unused characters.
     """
     scores = {(c.article_id, c.span.start): c.score for c in candidates}
     sentences: dict[str, list[Span]] = {}
@@ -205,13 +242,16 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
     used = 0
     ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
     floor = ranked[0].score - config.margin if ranked else 0.0
-    for candidate in ranked:
-        if len(picks) == config.max_quotes or candidate.score < floor:
+    firsts = _facet_firsts(ranked, articles, facets, config)
+    for candidate in [*firsts, *(c for c in ranked if c not in firsts)]:
+        if len(picks) == config.max_quotes or (candidate.score < floor and candidate not in firsts):
             break
         if candidate.relevance < config.floor or (candidate.article_id, candidate.span.start) in covered:
             continue
         article = articles[candidate.article_id]
         if sum(p.article.id == article.id for p in picks) >= config.per_article:
+            continue
+        if copies and any(p.article.id in copies.get(article.id, ()) for p in picks):
             continue
         if article.id not in sentences:
             sentences[article.id] = generation.sentence_spans(article.id)
@@ -236,6 +276,22 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
         covered.update((pick.article.id, span.start) for span in pick.spans[pick.first:pick.last + 1])
         used += pick.length - before
     return [_quote(pick) for pick in picks]
+
+
+def _facet_firsts(ranked: list[Candidate], articles: dict[str, Article],
+                  facets: Sequence[tuple[Facet, np.ndarray]], config: AnswerConfig) -> list[Candidate]:
+    """Each facet's best sentence, in the order the question names them: scored as a candidate is, but its
+    own similarity taken to the facet's query (its clause with the question), and kept above the floor."""
+    firsts: list[Candidate] = []
+    weight = config.weights.sentence
+    for facet, vector in facets:
+        scored = [(c.relevance + weight * (float(c.vector @ vector) - c.similarity), c) for c in ranked
+                  if c.vector is not None
+                  and facet.admits(articles[c.article_id].outlet, articles[c.article_id].published)]
+        best = max(scored, key=lambda pair: pair[0], default=None)
+        if best is not None and best[0] >= config.floor and best[1] not in firsts:
+            firsts.append(best[1])
+    return firsts
 
 
 def _quote(pick: _Pick) -> Quote:
@@ -286,9 +342,28 @@ def verified(quotes: list[Quote], articles: dict[str, Article], passages: Sequen
     return good
 
 
-def _grouped(quotes: list[Quote]) -> list[Quote]:
-    """Articles in order of their best quote; within an article, best quote first."""
+def arranged(quotes: list[Quote], reading: Reading = Reading()) -> list[Quote]:
+    """Articles in order of their best quote, best quote first within one; in publication order (undated
+    last) when the question is about order in time; by the order the question names outlets when it
+    compares them."""
     best: dict[str, float] = {}
     for quote in quotes:
         best[quote.article_id] = max(best.get(quote.article_id, -1.0), quote.score)
-    return sorted(quotes, key=lambda q: (-best[q.article_id], q.article_id, -q.score))
+    ordered = sorted(quotes, key=lambda q: (-best[q.article_id], q.article_id, -q.score))
+    match _arrangement(reading, ordered):
+        case "time":
+            return sorted(ordered, key=lambda q: (q.published is None, q.published or date.min))
+        case "outlets":
+            named = reading.outlet_facets
+            rank = {q.article_id: next((i for i, f in enumerate(named) if f.admits(q.outlet, q.published)),
+                                       len(named)) for q in ordered}
+            return sorted(ordered, key=lambda q: rank[q.article_id])
+    return ordered
+
+
+def _arrangement(reading: Reading, quotes: list[Quote]) -> str:
+    if len({q.article_id for q in quotes}) < 2:
+        return "relevance"
+    if reading.temporal and len({q.published for q in quotes}) > 1:
+        return "time"
+    return "outlets" if len(reading.outlet_facets) > 1 else "relevance"

@@ -31,12 +31,20 @@ from typer._click.core import Context
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 from index import chat as chat_session
+from index.chart import timeline_chart
 from index.config import load_settings
 from index.errors import NewsdeskError
 from index.models import IndexReport
 from index.retrieve import Mode
 from index.service import Newsdesk
-from index.terminal import format_answer, format_source, format_sources, render_answer
+from index.terminal import (
+    format_answer,
+    format_comparison,
+    format_source,
+    format_sources,
+    format_timeline,
+    render_answer,
+)
 
 
 class ConventionalCommand(TyperCommand):
@@ -92,6 +100,16 @@ def open_desk() -> Newsdesk:
     return Newsdesk.open()
 
 
+def _ready_desk() -> Newsdesk:
+    """The desk, its index built from seeds/ first on a fresh checkout."""
+    desk = open_desk()
+    if not desk.has_index():
+        err.print("No index yet: building one from seeds/ ...")
+        with progress_bar() as update:
+            desk.ensure_index(update)
+    return desk
+
+
 @contextmanager
 def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
     """One bar per stage (reading files, loading model, chunking and sentences per article, embedding texts),
@@ -130,11 +148,7 @@ def ask(
                     ] = None,
 ) -> None:
     """Answer a question with quoted excerpts (builds the index from seeds/ on first use)."""
-    desk = open_desk()
-    if not desk.has_index():
-        err.print("No index yet: building one from seeds/ ...")
-        with progress_bar() as update:
-            desk.ensure_index(update)
+    desk = _ready_desk()
     answer = desk.ask(question, outlet, _date(since), _date(until), k, mode)
     if as_json:
         out.print_json(answer.model_dump_json())
@@ -143,14 +157,45 @@ def ask(
                   markup=False, highlight=False)
 
 
+Outlets = Annotated[list[str], typer.Option("--outlet", metavar="OUTLET", help="An outlet to compare (repeatable); "
+                                            "default: the outlets of the closest coverage.")]
+Since = Annotated[str | None, typer.Option(metavar="YYYY-MM-DD", help="Only articles published on/after YYYY-MM-DD.")]
+Until = Annotated[str | None, typer.Option(metavar="YYYY-MM-DD", help="Only articles published on/before YYYY-MM-DD.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result model as JSON.")]
+
+
+@app.command()
+def compare(topic: Annotated[str, typer.Argument(help="What to compare the coverage of, in quotes.")],
+            outlet: Outlets = [], since: Since = None, until: Until = None,  # noqa: B006
+            as_json: AsJson = False) -> None:
+    """Each outlet's closest excerpts on a topic, side by side; outlets with nothing on it say so."""
+    comparison = _ready_desk().compare(topic, outlet, _date(since), _date(until))
+    if as_json:
+        out.print_json(comparison.model_dump_json())
+    else:
+        out.print(format_comparison(comparison), markup=False, highlight=False)
+
+
+@app.command()
+def timeline(topic: Annotated[str, typer.Argument(help="The story to follow, in quotes.")],
+             since: Since = None, until: Until = None, as_json: AsJson = False,
+             chart: Annotated[Path | None, typer.Option(metavar="FILE", help="Also write a PNG chart of the "
+                                                        "articles per outlet per day or week.")] = None) -> None:
+    """Dated excerpts on a topic in publication order, the earliest report first."""
+    result = _ready_desk().timeline(topic, _date(since), _date(until))
+    if as_json:
+        out.print_json(result.model_dump_json())
+    else:
+        out.print(format_timeline(result), markup=False, highlight=False)
+    if chart is not None and not result.abstained:
+        chart.write_bytes(timeline_chart(result))
+        err.print(f"chart written to {chart}", markup=False, highlight=False)
+
+
 @app.command()
 def chat() -> None:
     """Ask one question after another over the index: the model loads once; /help lists filters and commands."""
-    desk = open_desk()
-    if not desk.has_index():
-        err.print("No index yet: building one from seeds/ ...")
-        with progress_bar() as update:
-            desk.ensure_index(update)
+    desk = _ready_desk()
     desk.warm_up()
     chat_session.run(desk, out)
 

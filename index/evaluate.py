@@ -21,6 +21,15 @@ from index.retrieve import Mode
 from index.service import Newsdesk
 
 
+class Fact(BaseModel):
+    """A gold sentence a full answer should quote (MultiHop-RAG facts), with where it was published."""
+
+    text: str
+    outlet: str | None = None
+    published: date | None = None
+    article: str
+
+
 class Question(BaseModel):
     id: str
     question: str
@@ -29,11 +38,23 @@ class Question(BaseModel):
     articles: list[str] = []
     evidence: str | None = None
     asked_on: date | None = None
+    kind: str | None = None
+    facts: list[Fact] = []
 
     @property
     def gold(self) -> set[str]:
         """Seed questions name files (`000_x.txt`); the index names articles by stem."""
         return {Path(a).stem if Path(a).suffix in {".txt", ".md"} else a for a in self.articles}
+
+
+class Coverage(BaseModel):
+    """How much of a question's gold facts and outlets one answer quotes."""
+
+    facts: int
+    facts_quoted: int
+    outlets: int
+    outlets_quoted: int
+    date_ordered: bool
 
 
 class Scored(BaseModel):
@@ -44,6 +65,19 @@ class Scored(BaseModel):
     rank: int | None
     verbatim_ok: int
     quotes: int
+    coverage: Coverage | None = None
+
+
+class KindFigures(BaseModel):
+    """Per question kind (comparison, temporal, inference), for questions that carry facts."""
+
+    kind: str
+    questions: int
+    fact_recall: float
+    all_facts: float
+    outlet_recall: float
+    date_order: float
+    quoted_chars_median: float
 
 
 class Figures(BaseModel):
@@ -58,6 +92,7 @@ class Figures(BaseModel):
     abstain_offtopic: float | None
     false_abstain: float | None
     refused: int = 0
+    kinds: list[KindFigures] = []
     quotes_median: float
     quoted_chars_median: float
     latency_ms_median: float
@@ -93,7 +128,47 @@ def score(desk: Newsdesk, question: Question, answer: Answer, mode: str) -> Scor
     if question.answerable and question.gold:
         rank = next((i + 1 for i, a in enumerate(ranking(answer)[:10]) if a in question.gold), 0)
     return Scored(id=question.id, mode=mode, answer=answer, answer_in_quotes=found, rank=rank,
-                  verbatim_ok=verbatim_ok, quotes=len(answer.quotes))
+                  verbatim_ok=verbatim_ok, quotes=len(answer.quotes), coverage=coverage(question, answer))
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def coverage(question: Question, answer: Answer) -> Coverage | None:
+    """A fact counts when a quote contains it whole; an outlet when the answer quotes one of that outlet's
+    gold articles; dates are in order when the quotes' publication dates never go back."""
+    if not question.facts:
+        return None
+    quoted = [_flat(q.text) for q in answer.quotes]
+    cited = {q.article_id for q in answer.quotes}
+    by_outlet: dict[str, set[str]] = {}
+    for fact in question.facts:
+        by_outlet.setdefault(fact.outlet or fact.article, set()).add(fact.article)
+    dates = [q.published for q in answer.quotes if q.published is not None]
+    return Coverage(facts=len(question.facts),
+                    facts_quoted=sum(any(_flat(f.text) in q for q in quoted) for f in question.facts),
+                    outlets=len(by_outlet), outlets_quoted=sum(bool(a & cited) for a in by_outlet.values()),
+                    date_ordered=dates == sorted(dates))
+
+
+def kind_figures(questions: list[Question], results: list[Scored]) -> list[KindFigures]:
+    by_id = {q.id: q for q in questions}
+    kinds: dict[str, list[Scored]] = {}
+    for result in results:
+        if result.coverage is not None:
+            kinds.setdefault(by_id[result.id].kind or "all", []).append(result)
+    table = []
+    for kind, rows in kinds.items():
+        covered = [r.coverage for r in rows if r.coverage is not None]
+        table.append(KindFigures(
+            kind=kind, questions=len(rows),
+            fact_recall=round(sum(c.facts_quoted for c in covered) / sum(c.facts for c in covered), 4),
+            all_facts=round(sum(c.facts_quoted == c.facts for c in covered) / len(covered), 4),
+            outlet_recall=round(sum(c.outlets_quoted for c in covered) / sum(c.outlets for c in covered), 4),
+            date_order=round(sum(c.date_ordered for c in covered) / len(covered), 4),
+            quoted_chars_median=statistics.median(sum(len(q.text) for q in r.answer.quotes) for r in rows)))
+    return table
 
 
 def _mean(values: Iterable[float]) -> float | None:
@@ -124,6 +199,7 @@ def figures(mode: str, questions: list[Question], results: list[Scored]) -> Figu
         abstain_offtopic=_mean(float(r.answer.abstained) for r in offtopic),
         false_abstain=_mean(float(r.answer.abstained) for r in answerable),
         refused=sum(r.answer.reason is AbstainReason.refused for r in results),
+        kinds=kind_figures(questions, results),
         quotes_median=statistics.median([r.quotes for r in results]) if results else 0,
         quoted_chars_median=statistics.median([sum(len(q.text) for q in r.answer.quotes) for r in results])
         if results else 0,
@@ -203,6 +279,12 @@ def format_eval(run: EvalRun) -> str:
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
+    for table in run.modes:
+        if table.kinds:
+            lines.append(f"{table.mode}: kind  questions  fact_recall  all_facts  outlet_recall  date_order  "
+                         "quoted_chars_median")
+            lines += [f"  {k.kind:<12} {k.questions:>4}  {k.fact_recall:>6}  {k.all_facts:>6}  {k.outlet_recall:>6}  "
+                      f"{k.date_order:>6}  {k.quoted_chars_median:>6}" for k in table.kinds]
     lines.append(f"questions {run.modes[0].questions if run.modes else 0}; index: {run.index.chunks_total} chunks, "
                  f"{run.index.chunks_embedded} embedded in {run.index_seconds:.1f} s; "
                  f"peak memory {run.peak_memory_mb:.0f} MB; files failed {len(run.index.failed)}")

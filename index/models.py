@@ -6,6 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -101,6 +102,8 @@ class Quote(SourceRef):
     start: int
     end: int
     score: float
+    also_carried_by: list[SourceRef] = Field([], description="Other articles with the same or nearly the same "
+                                             "text (wire copies), shown once under this quote.")
 
 
 class AbstainReason(StrEnum):
@@ -135,6 +138,10 @@ class Answer(BaseModel):
     answerability: Answerability | None = None
     quotes: list[Quote] = []
     sources: list[SourceRef] = Field([], description="Closest articles, listed when abstaining.")
+    arrangement: Literal["relevance", "outlets", "time"] = Field(
+        "relevance", description="How the quotes are ordered: by relevance, by the outlets the question names, "
+        "or by publication date (the question asks about order in time).")
+    missing: list[str] = Field([], description="Outlets or days the question names that no quote is from.")
     generation: str = ""
     elapsed_ms: float = 0.0
 
@@ -142,6 +149,52 @@ class Answer(BaseModel):
     def closest(self) -> list[SourceRef]:
         """The few sources worth showing a person when abstaining."""
         return self.sources[:3]
+
+
+class OutletCoverage(BaseModel):
+    """One outlet's closest excerpts on a topic; no quotes and a `why` when it has nothing on it."""
+
+    outlet: str
+    quotes: list[Quote] = []
+    why: str | None = None
+
+
+class Comparison(BaseModel):
+    topic: str
+    since: date | None = None
+    until: date | None = None
+    outlets: list[OutletCoverage] = []
+    elapsed_ms: float = 0.0
+
+    @property
+    def covered(self) -> list[OutletCoverage]:
+        return [o for o in self.outlets if o.quotes]
+
+
+class TimelinePeriod(BaseModel):
+    """The reports of one day or week, in publication order."""
+
+    label: str
+    start: date
+    quotes: list[Quote] = []
+
+
+class Timeline(BaseModel):
+    """Dated excerpts on a topic in publication order, the earliest report first; grouped by week when the
+    reports span more than `WEEKLY_AFTER_DAYS`. `counts` feeds the chart: articles per outlet per period."""
+
+    topic: str
+    abstained: bool = False
+    why: str | None = None
+    by: Literal["day", "week"] = "day"
+    periods: list[TimelinePeriod] = []
+    undated: list[Quote] = []
+    counts: dict[str, dict[str, int]] = Field({}, description="outlet -> period label -> matching articles.")
+    elapsed_ms: float = 0.0
+
+    @property
+    def earliest(self) -> Quote | None:
+        return self.periods[0].quotes[0] if self.periods and self.periods[0].quotes else None
 
 
 class ArticleSummary(SourceRef):

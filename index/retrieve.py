@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from enum import StrEnum
@@ -10,6 +11,7 @@ from enum import StrEnum
 import numpy as np
 from pydantic import Field
 
+from index.facets import Facet
 from index.models import Passage, StageConfig
 from index.store import ArticleFilter, Generation
 
@@ -27,6 +29,8 @@ very was we were what when where which while who whom why will with would you yo
 
 # How much deeper the BM25 list goes when the recent ranking is cut from it.
 WIDE = 10
+# Named outlets and days searched on their own, at most: each costs one filtered search.
+MAX_FACETS = 6
 
 
 class Mode(StrEnum):
@@ -52,6 +56,8 @@ class RetrievalConfig(StageConfig):
     per_article: int = Field(3, ge=1, le=20, validation_alias="per_article_passages",
                              description="Passages one article may contribute.")
     passages: int = Field(8, ge=1, le=100, description="Fused passages handed to the answerer.")
+    facet_passages: int = Field(3, ge=0, le=20, description="Passages searched for each outlet or day a question "
+                                "names (at most 6), added to the answerer's; 0 = off.")
     recent_days: int = Field(7, ge=0, le=3650, description="Also search the articles of the last N days before "
                              "the as-of date (or today) and fuse them in; 0 = off.")
     recent_weight: float = Field(0.5, ge=0.0, le=10.0, description="Weight of those recent rankings.")
@@ -118,6 +124,24 @@ def retrieve(
             per_article[passage.chunk.article_id] = seen + 1
             selected.append(passage)
     return selected, list(dict.fromkeys(p.chunk.article_id for p in ranked))
+
+
+def with_facets(generation: Generation, question: str, where: ArticleFilter, config: RetrievalConfig,
+                passages: list[Passage], facets: Sequence[tuple[Facet, np.ndarray]]) -> list[Passage]:
+    """Each named outlet's (or day's) own best passages join the question's: an outlet the question names
+    must have its say even when another outlet's coverage outranks all of its passages. Each facet is
+    searched with its own vector (its clause with the question) inside its outlet or day."""
+    merged = list(passages)
+    seen = {p.chunk.id for p in passages}
+    narrow = config.model_copy(update={"passages": config.facet_passages})
+    for facet, vector in list(facets)[:MAX_FACETS] if config.facet_passages else []:
+        narrowed = facet.narrowed(where)
+        if narrowed is None:
+            continue
+        found, _ = retrieve(generation, question, vector, narrowed, narrow)
+        merged += [p for p in found if p.chunk.id not in seen]
+        seen.update(p.chunk.id for p in found)
+    return merged
 
 
 def _reranked(generation: Generation, ranked: list[Passage], query_vector: np.ndarray,

@@ -16,21 +16,42 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from index import __version__, upload
-from index.answer import compose
+import numpy as np
+
+from index import __version__, chart, facets, upload
+from index.answer import FACET_CHARS_CAP, AnswerConfig, compose
 from index.build import Progress, reindex
 from index.config import Settings, env_file, load_settings
 from index.embed import Embedder, make_embedder
-from index.errors import BadQuestion, IndexCorrupt, IndexNotFound, UnknownArticle, UnknownPath
+from index.errors import (
+    BadQuestion,
+    IndexCorrupt,
+    IndexNotFound,
+    UnknownArticle,
+    UnknownPath,
+)
 from index.feedback import FeedbackStore, FeedbackSummary
-from index.models import Answer, Article, ArticleSummary, IndexReport, Status
+from index.models import (
+    Answer,
+    Article,
+    ArticleSummary,
+    Comparison,
+    IndexReport,
+    OutletCoverage,
+    Status,
+    Timeline,
+)
+from index.outlets import resolve
 from index.prompts import Prompts
-from index.retrieve import Mode, retrieve
+from index.retrieve import Mode, RetrievalConfig, retrieve, with_facets
 from index.store import ArticleFilter, Expected, Generation, Store
+from index.timeline import TIMELINE_QUOTES, in_time_order
 
 __all__ = ["Mode", "Newsdesk", "Progress", "Prompts", "check_window", "clean_question", "parse_day"]
 
 log = logging.getLogger(__name__)
+# Outlets compared when the user names none: those of the closest coverage.
+COMPARED_OUTLETS = 6
 _INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Cn"}
 _HAS_WORD = re.compile(r"\w", re.UNICODE)
 
@@ -228,19 +249,81 @@ class Newsdesk:
             as_of: date | None = None) -> Answer:
         """`as_of` answers as of a day: later articles are left out, undated ones kept."""
         began = time.perf_counter()
-        s = self.settings
         cleaned = self.clean_question(question)
         check_window(since, until)
-        generation = self.generation()
-        query_vector = self.embedder.encode_queries([cleaned])[0]
         where = ArticleFilter(tuple(o.strip() for o in outlets if o.strip()), since, until, as_of)
-        retrieval = s.retrieval if mode is None else s.retrieval.model_copy(update={"mode": mode})
-        passages, ranking = retrieve(generation, cleaned, query_vector, where, retrieval)
-        config = s.answer if k is None else s.answer.model_copy(update={"max_quotes": k})
-        answer = compose(cleaned, query_vector, passages, ranking, generation, config, as_of, where,
-                         s.retrieval.recent_days)
+        config = self.settings.answer if k is None else self.settings.answer.model_copy(update={"max_quotes": k})
+        answer = self._answer(cleaned, self.embedder.encode_queries([cleaned])[0], where, config, mode=mode)
         answer.elapsed_ms = round((time.perf_counter() - began) * 1000, 1)
         return answer
+
+    def _answer(self, question: str, query_vector: np.ndarray, where: ArticleFilter, config: AnswerConfig,
+                retrieval: RetrievalConfig | None = None, mode: Mode | None = None,
+                read_facets: bool = True) -> Answer:
+        s = self.settings
+        generation = self.generation()
+        retrieval = retrieval or s.retrieval
+        retrieval = retrieval if mode is None else retrieval.model_copy(update={"mode": mode})
+        passages, ranking = retrieve(generation, question, query_vector, where, retrieval)
+        reading = facets.read(question, generation.outlets()) if read_facets else facets.Reading()
+        facet_vectors = self._facet_vectors(query_vector, reading)
+        passages = with_facets(generation, question, where, retrieval, passages,
+                               list(zip(reading.facets, facet_vectors, strict=True)))
+        return compose(question, query_vector, passages, ranking, generation, config, where.as_of, where,
+                       s.retrieval.recent_days, reading, facet_vectors)
+
+    def compare(self, topic: str, outlets: Sequence[str] = (), since: date | None = None,
+                until: date | None = None) -> Comparison:
+        """Each outlet's closest excerpts on the topic side by side; an outlet with nothing on it says so.
+        Without outlets, the outlets of the closest coverage are compared."""
+        began = time.perf_counter()
+        cleaned = self.clean_question(topic)
+        check_window(since, until)
+        vector = self.embedder.encode_queries([cleaned])[0]
+        indexed = self.generation().outlets()
+        chosen = [name for o in outlets if o.strip() for name in (resolve(o.strip(), indexed) or [o.strip()])]
+        if not chosen:
+            overall = self._answer(cleaned, vector, ArticleFilter(since=since, until=until), self.settings.answer)
+            chosen = list(dict.fromkeys(ref.outlet for ref in overall.sources if ref.outlet))[:COMPARED_OUTLETS]
+        config = self.settings.answer.model_copy(update={"max_quotes": 2, "per_article": 1,
+                                                         "max_chars": self.settings.answer.max_chars // 2})
+        sides = []
+        for outlet in dict.fromkeys(chosen):
+            answer = self._answer(cleaned, vector, ArticleFilter((outlet,), since, until), config,
+                                  read_facets=False)
+            sides.append(OutletCoverage(outlet=outlet, quotes=answer.quotes,
+                                        why=None if answer.quotes else answer.why or "no coverage found"))
+        return Comparison(topic=cleaned, since=since, until=until, outlets=sides,
+                          elapsed_ms=round((time.perf_counter() - began) * 1000, 1))
+
+    def timeline(self, topic: str, since: date | None = None, until: date | None = None) -> Timeline:
+        """Dated excerpts on the topic in publication order, one per article, earliest first."""
+        began = time.perf_counter()
+        cleaned = self.clean_question(topic)
+        check_window(since, until)
+        s = self.settings
+        retrieval = s.retrieval.model_copy(update={"passages": 3 * TIMELINE_QUOTES, "per_article": 1})
+        config = s.answer.model_copy(update={"max_quotes": TIMELINE_QUOTES, "per_article": 1, "sentences": 2,
+                                             "max_sentences": 2, "max_chars": FACET_CHARS_CAP,
+                                             "margin": 2 * s.answer.margin})
+        answer = self._answer(cleaned, self.embedder.encode_queries([cleaned])[0],
+                              ArticleFilter(since=since, until=until), config, retrieval, read_facets=False)
+        result = in_time_order(cleaned, answer)
+        result.elapsed_ms = round((time.perf_counter() - began) * 1000, 1)
+        return result
+
+    @staticmethod
+    def timeline_chart(timeline: Timeline) -> bytes:
+        """A PNG of the timeline's articles per outlet per day or week."""
+        return chart.timeline_chart(timeline)
+
+    def _facet_vectors(self, query_vector: np.ndarray, reading: facets.Reading) -> list[np.ndarray]:
+        """Each facet's query: its clause and the whole question, averaged (a clause alone is often thin:
+        "the TechCrunch article on software companies")."""
+        if not reading.facets:
+            return []
+        mixed = self.embedder.encode_queries([f.text for f in reading.facets]) + query_vector
+        return list(mixed / np.linalg.norm(mixed, axis=1, keepdims=True))
 
     def sources(self, outlet: str | None = None) -> list[ArticleSummary]:
         where = ArticleFilter(outlets=(outlet,)) if outlet else ArticleFilter()

@@ -13,7 +13,15 @@ from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.text import Text
 
-from index.models import Answer, Article, ArticleSummary, SourceRef
+from index.models import (
+    Answer,
+    Article,
+    ArticleSummary,
+    Comparison,
+    Quote,
+    SourceRef,
+    Timeline,
+)
 from index.prompts import Prompts
 
 _EMPHASIS = re.compile(r"\*\*|__")
@@ -27,6 +35,13 @@ def attribution(ref: SourceRef) -> str:
     return ", ".join(p for p in parts if p) + f"  [{ref.article_id}]"
 
 
+def carriers(quote: Quote) -> str:
+    """"also carried by Coastal Wire (2026-03-02), ...": the wire copies of the quoted article."""
+    names = [f"{ref.outlet or ref.label}" + (f" ({ref.published.isoformat()})" if ref.published else "")
+             for ref in quote.also_carried_by]
+    return f"also carried by {', '.join(names)}" if names else ""
+
+
 def answer_parts(answer: Answer, prompts: Prompts, question: str) -> list[tuple[str, str]]:
     """(kind, text) in order: `heading` (a template, markdown), `quote` (verbatim), `line` (plain)."""
     if answer.abstained:
@@ -36,10 +51,12 @@ def answer_parts(answer: Answer, prompts: Prompts, question: str) -> list[tuple[
         return parts + [("line", f"  - {attribution(s)}") for s in answer.closest]
     parts = [("heading", prompts.answer_header.safe_substitute(question=question))]
     parts += [("line", f"Partly answered: {answer.partial}")] if answer.partial else []
+    parts += [("line", f"No quote from {', '.join(answer.missing)}.")] if answer.missing else []
     for _, group in groupby(answer.quotes, key=lambda quote: quote.article_id):
         quotes = list(group)
         parts += [("quote", quote.text) for quote in quotes]
         parts.append(("line", f"  — {attribution(quotes[0])}"))
+        parts += [("line", f"  {line}") for line in [carriers(quotes[0])] if line]
     return parts + [("line", f"(confidence {answer.confidence:.2f}, {answer.elapsed_ms:.0f} ms)")]
 
 
@@ -89,3 +106,39 @@ def format_sources(items: list[ArticleSummary]) -> str:
 def format_source(article: Article, info: ArticleSummary) -> str:
     return "\n".join([attribution(info), f"author: {article.author or '-'}", f"chunks: {info.chunks}",
                       f"file: {article.source}", "", article.text])
+
+
+def _quoted(text: str) -> list[str]:
+    return [f"> {line}" if line.strip() else ">" for line in text.splitlines()]
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """Each outlet under its own heading, its excerpts as `>` blocks; an outlet with nothing says so."""
+    lines = [f"How the coverage compares on: {comparison.topic}", ""]
+    for side in comparison.outlets:
+        if not side.quotes:
+            lines += [f"{side.outlet}: no coverage found" + (f" ({side.why})" if side.why else ""), ""]
+            continue
+        lines += [f"{side.outlet}:"]
+        for quote in side.quotes:
+            lines += [*_quoted(quote.text), f"  — {attribution(quote)}", ""]
+    return "\n".join(lines).rstrip() + f"\n({comparison.elapsed_ms:.0f} ms)"
+
+
+def format_timeline(timeline: Timeline) -> str:
+    """Periods in order, each excerpt under its date; the earliest report marked as such."""
+    if timeline.abstained:
+        return f"No timeline for: {timeline.topic}\n{timeline.why or ''}".rstrip()
+    earliest = timeline.earliest
+    lines = [f"Timeline of the coverage: {timeline.topic} (by {timeline.by})", ""]
+    for period in timeline.periods:
+        lines.append(f"{period.label}:")
+        for quote in period.quotes:
+            mark = " (earliest report)" if quote is earliest else ""
+            lines += [*_quoted(quote.text), f"  — {attribution(quote)}{mark}"]
+            lines += [f"  {carriers(quote)}", ""] if quote.also_carried_by else [""]
+    if timeline.undated:
+        lines.append("Undated:")
+        for quote in timeline.undated:
+            lines += [*_quoted(quote.text), f"  — {attribution(quote)}", ""]
+    return "\n".join(lines).rstrip() + f"\n({timeline.elapsed_ms:.0f} ms)"

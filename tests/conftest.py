@@ -46,6 +46,18 @@ def seeds_desk(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> 
     return desk
 
 
+@pytest.fixture(scope="session")
+def coverage_desk(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Newsdesk:
+    """Read-only: tests/coverage/, one invented story (a bridge closure in an invented town) told by four
+    invented outlets on different days, a wire copy under another headline, and an unrelated article."""
+    data = tmp_path_factory.mktemp("coverage-index")
+    desk = Newsdesk(load_settings(data_dir=data, seeds_dir=PROJECT_ROOT / "tests/coverage",
+                                  articles_dir=data / "articles"), embedder=embedder)
+    report = desk.reindex()
+    assert len(report.added) == 5 and not report.failed
+    return desk
+
+
 @pytest.fixture
 def make_desk(tmp_path: Path, embedder: Embedder) -> Callable[..., Newsdesk]:
     """A desk with its own data dir and seeds folder (a copy), for tests that change the corpus."""

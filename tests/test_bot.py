@@ -21,14 +21,14 @@ from typing import Any
 
 import discord
 import pytest
+from discord_emulator import emulator, loopback_only, rules, running_client
+from discord_emulator.server import Emulator, InteractionHandle
 from pydantic import SecretStr
 
 from bot import cli
 from bot.app import NewsdeskBot
 from bot.replies import UNAVAILABLE
 from bot.settings import BotSettings
-from discord_emulator import emulator, loopback_only, rules, running_client
-from discord_emulator.server import Emulator, InteractionHandle
 from index.config import load_settings
 from index.embed import Embedder
 from index.errors import ConfigError
@@ -43,7 +43,7 @@ CRIMEA = ("Russia was expelled in 2014 from what was known as the Group of 8 aft
 TUNGSTEN = "What is the boiling point of tungsten?"
 EPHEMERAL = discord.MessageFlags(ephemeral=True).value
 MANAGE_GUILD = str(discord.Permissions(manage_guild=True).value)
-COMMANDS = {"ask", "sources", "source", "status", "help", "reindex", "add-article"}
+COMMANDS = {"ask", "compare", "timeline", "sources", "source", "status", "help", "reindex", "add-article"}
 SECRET = "disk on fire at /srv/private/index.sqlite"
 
 
@@ -741,5 +741,52 @@ def test_sync_command_registers_the_commands_for_one_guild(tmp_path: Path, monke
             assert {c["name"] for c in emu.state.commands[emu.guild_id].values()} == COMMANDS
             assert emu.state.commands.get(None, {}) == {} and emu.violations == []
             no_token_anywhere(emu, caplog)
+
+    run(scenario)
+
+
+# ------------------------------------------------------------------------------ questions about the coverage
+
+
+def test_compare_sets_outlets_side_by_side_within_limits(coverage_desk: Newsdesk) -> None:
+    expected = coverage_desk.compare("the Port Avery bridge", ["Harbour Daily", "Valley Times", "The Week"])
+
+    async def scenario() -> None:
+        async with emulator(interaction_deadline=3.0) as emu:
+            async with live(emu, coverage_desk):
+                handle = await emu.send_command("compare", {"topic": "the Port Avery bridge",
+                                                            "outlets": "Harbour Daily, Valley Times, The Week"})
+                deferred = await handle
+                reply = (await handle.wait_followups(1, timeout=30))[0]
+                bad = await (await emu.send_command("compare", {"topic": "bridge", "since": "soon"}))
+            assert deferred.type == 5
+            assert "No coverage found: The Week" in reply["content"]
+            titles = [embed["title"] for embed in reply["embeds"]]
+            assert titles[0].startswith("Harbour Daily: ") and any(t.startswith("Valley Times: ") for t in titles)
+            shown = [q for embed in reply["embeds"] for q in unrender(embed["description"])]
+            assert shown == [q.text for side in expected.covered for q in side.quotes]
+            assert bad.data["flags"] & EPHEMERAL and "since must be a date like" in bad.data["content"]
+            assert emu.violations == [] and emu.pings == []
+
+    run(scenario)
+
+
+def test_timeline_answers_in_publication_order_with_a_chart(coverage_desk: Newsdesk) -> None:
+    expected = coverage_desk.timeline("the Port Avery harbour bridge closure")
+
+    async def scenario() -> None:
+        async with emulator(interaction_deadline=3.0) as emu:
+            async with live(emu, coverage_desk):
+                handle = await emu.send_command("timeline", {"topic": "the Port Avery harbour bridge closure"})
+                await handle
+                reply = (await handle.wait_followups(1, timeout=30))[0]
+            titles = [embed["title"] for embed in reply["embeds"]]
+            assert "earliest report" in titles[0] and all("earliest" not in t for t in titles[1:])
+            footers = [embed["footer"]["text"] for embed in reply["embeds"]]
+            dates = [re.search(r"\d{4}-\d{2}-\d{2}", f).group(0) for f in footers]  # type: ignore[union-attr]
+            assert dates == sorted(dates) and len(dates) == sum(len(p.quotes) for p in expected.periods)
+            attachment = reply["attachments"][0]
+            assert attachment["filename"] == "timeline.png" and attachment["size"] > 1000
+            assert emu.violations == [] and emu.pings == []
 
     run(scenario)

@@ -13,13 +13,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import choices, limits
-from bot.checks import Cooldown
+from bot.checks import Cooldown, checked_window
 from bot.render import render_answer, render_text, shorten
 from bot.replies import APOLOGY, apologise, explanation
 from bot.settings import BotSettings
 from index.errors import BadQuestion, NewsdeskError
 from index.models import Answer
-from index.service import Newsdesk, check_window, parse_day
+from index.service import Newsdesk
 
 log = logging.getLogger("newsdesk.bot.ask")
 NONE = discord.AllowedMentions.none()
@@ -159,9 +159,7 @@ class AskCog(commands.Cog):
                   since: str | None = None, until: str | None = None) -> None:
         """Ask about the news coverage; the answer quotes the articles word for word."""
         try:
-            self.desk.clean_question(question)
-            window = (parse_day(since, "since"), parse_day(until, "until"))
-            check_window(*window)
+            window = checked_window(self.desk, question, since, until)
         except BadQuestion as exc:
             await interaction.response.send_message(render_text(str(exc)), ephemeral=True)
             return

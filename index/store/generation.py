@@ -93,6 +93,25 @@ class Generation:
             ).fetchall()
         return {row["id"]: _article_from_row(row) for row in rows}
 
+    def copies(self, ids: Iterable[str]) -> dict[str, list[str]]:
+        """article id -> the other articles carrying the same or nearly the same text (wire copies)."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        found: dict[str, list[str]] = {}
+        with self._cursor() as cur:
+            try:
+                rows = cur.execute(
+                    f"SELECT g1.article_id, g2.article_id FROM copy_groups g1 JOIN copy_groups g2 "
+                    f"ON g1.group_id = g2.group_id AND g1.article_id != g2.article_id "
+                    f"WHERE g1.article_id IN ({','.join('?' * len(wanted))}) ORDER BY g2.article_id", wanted
+                ).fetchall()
+            except sqlite3.OperationalError:  # a generation written before copies were detected
+                return {}
+        for own, other in rows:
+            found.setdefault(own, []).append(other)
+        return found
+
     def content_hashes(self) -> dict[str, tuple[str, str]]:
         """article id -> (content hash, source file), to decide what a re-index must touch."""
         with self._cursor() as cur:

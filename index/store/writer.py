@@ -10,6 +10,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index import copies
 from index import vectors as vector_index
 from index.chunk import embedding_text
 from index.models import Article, Chunk, Manifest
@@ -59,11 +60,14 @@ class GenerationWriter:
             self.db.executescript(SCHEMA)
         else:  # generations written before the index existed gain it at their next re-index
             self.db.execute("CREATE INDEX IF NOT EXISTS articles_by_published ON articles(published)")
+        self.db.executescript(copies.SCHEMA)
+        self._touched: set[str] = set()  # articles whose copy groups must be recomputed at commit
         self.db.execute("BEGIN")
 
     def remove_articles(self, article_ids: Sequence[str], keep_vectors: Collection[int] = frozenset()) -> None:
         """Delete articles with their chunks; vectors in `keep_vectors` stay for re-added chunks."""
         removed: list[int] = []
+        self._touched |= copies.group_of(self.db, article_ids)
         for article_id in article_ids:
             ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
             self.db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
@@ -90,13 +94,16 @@ class GenerationWriter:
         self.db.executemany("INSERT OR REPLACE INTO sentences VALUES (?,?,?,?,?)",
                             [(i, article.id, start, end, np.asarray(v, dtype=np.float16).tobytes())
                              for i, start, end, v in sentences])
+        copies.store(self.db, article.id, article.text)
+        self._touched.add(article.id)
 
     def add_vectors(self, ids: Sequence[int], vectors: np.ndarray) -> None:
         if len(ids):
             self.vectors.add_with_ids(vectors, np.asarray(ids, dtype=np.int64))
 
     def commit(self, manifest_fields: dict[str, object]) -> Manifest:
-        """Write, fsync, and switch CURRENT to this generation."""
+        """Regroup copies, write, fsync, and switch CURRENT to this generation."""
+        copies.regroup(self.db, self._touched | set(copies.backfill(self.db)))
         self.db.commit()
         articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
         self.db.close()

@@ -1,0 +1,76 @@
+"""Questions about the coverage itself: outlets side by side, reports in time order (tests/coverage/)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from index.facets import read
+from index.service import Newsdesk
+
+OUTLETS = ["Harbour Daily", "Coastal Wire", "Valley Times", "The Northern Post"]
+
+
+def test_a_question_names_outlets_and_days_each_with_its_own_clause() -> None:
+    reading = read("Did Valley Times report the repair costs on March 20, 2026, while The Northern Post "
+                   "reported the reopening?", OUTLETS)
+    assert [f.label for f in reading.facets] == ["Valley Times", "The Northern Post", "2026-03-20"]
+    assert reading.facets[1].text.startswith("The Northern Post reported the reopening")
+    assert reading.temporal
+    assert not read("What happened to the bridge in Port Avery?", OUTLETS).facets
+
+
+def test_an_answer_quotes_every_outlet_the_question_names_in_the_order_named(coverage_desk: Newsdesk) -> None:
+    answer = coverage_desk.ask("What did The Northern Post and Harbour Daily report about the Port Avery bridge?")
+    outlets = [q.outlet for q in answer.quotes]
+    assert {"The Northern Post", "Harbour Daily"} <= set(outlets), outlets
+    assert answer.arrangement == "outlets" and not answer.missing
+    assert outlets.index("The Northern Post") < outlets.index("Harbour Daily")
+
+
+def test_a_question_about_change_over_time_answers_in_publication_order(coverage_desk: Newsdesk) -> None:
+    answer = coverage_desk.ask("How did the reports on the Port Avery bridge change after it was closed?")
+    dates = [q.published for q in answer.quotes]
+    assert len(set(dates)) > 1 and dates == sorted(dates), dates
+    assert answer.arrangement == "time"
+
+
+def test_compare_sets_outlets_side_by_side_and_says_which_have_nothing(coverage_desk: Newsdesk) -> None:
+    comparison = coverage_desk.compare("the Port Avery bridge", ["Harbour Daily", "valley times", "The Week"])
+    by_outlet = {side.outlet: side for side in comparison.outlets}
+    assert list(by_outlet) == ["Harbour Daily", "Valley Times", "The Week"]
+    assert all(q.outlet == "Harbour Daily" for q in by_outlet["Harbour Daily"].quotes)
+    assert by_outlet["Valley Times"].quotes and all(q.outlet == "Valley Times" for q in by_outlet["Valley Times"].quotes)
+    assert not by_outlet["The Week"].quotes and by_outlet["The Week"].why
+    for side in comparison.covered:
+        for quote in side.quotes:
+            assert coverage_desk.source(quote.article_id)[0].text[quote.start:quote.end] == quote.text
+
+
+def test_compare_without_outlets_takes_those_of_the_closest_coverage(coverage_desk: Newsdesk) -> None:
+    comparison = coverage_desk.compare("the cost of repairing the Port Avery bridge")
+    assert "Valley Times" in [side.outlet for side in comparison.covered]
+
+
+def test_timeline_is_in_publication_order_earliest_first_and_leaves_out_other_stories(
+        coverage_desk: Newsdesk) -> None:
+    timeline = coverage_desk.timeline("the Port Avery harbour bridge closure")
+    quotes = [q for period in timeline.periods for q in period.quotes]
+    dates = [q.published for q in quotes]
+    assert dates == sorted(dates) and len(set(dates)) >= 3
+    assert timeline.earliest is quotes[0] and timeline.earliest.published.isoformat() == "2026-03-02"
+    assert "05_valley_times_football" not in {q.article_id for q in quotes}
+    assert timeline.by == "week" and [p.label for p in timeline.periods] == sorted(p.label for p in timeline.periods)
+    assert sum(n for per in timeline.counts.values() for n in per.values()) == len({q.article_id for q in quotes})
+
+
+def test_timeline_chart_is_a_png_written_by_the_command(coverage_desk: Newsdesk, tmp_path: Path) -> None:
+    chart = tmp_path / "chart.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "index", "timeline", "the Port Avery bridge", "--chart", str(chart)],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "NEWSDESK_DATA_DIR": str(coverage_desk.settings.data_dir),
+             "NEWSDESK_SEEDS_DIR": str(coverage_desk.settings.seeds_dir)})
+    assert result.returncode == 0, result.stderr
+    assert "(earliest report)" in result.stdout
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
