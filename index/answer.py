@@ -140,10 +140,14 @@ def compose(
 
 
 def carried(quotes: list[Quote], copies: dict[str, list[str]], generation: Generation) -> list[Quote]:
-    """Each quote names the other outlets that carried its article's text, with their dates."""
+    """Each quote names the other outlets that carried its article's text, with their dates, and who
+    spoke the quotations inside it."""
     others = generation.articles_by_id(i for q in quotes for i in copies.get(q.article_id, ()))
-    return [q.model_copy(update={"also_carried_by": [source_ref(others[i]) for i in copies.get(q.article_id, ())
-                                                     if i in others]}) for q in quotes]
+    said = generation.speakers(q.article_id for q in quotes)
+    return [q.model_copy(update={
+        "also_carried_by": [source_ref(others[i]) for i in copies.get(q.article_id, ()) if i in others],
+        "speakers": list(dict.fromkeys(who for start, end, who in said.get(q.article_id, ())
+                                       if q.start <= start and end <= q.end))}) for q in quotes]
 
 
 def widened(config: AnswerConfig, facets: int) -> AnswerConfig:

@@ -6,11 +6,18 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from index.chunk import ChunkConfig, Span, chunk_article, embedding_text, sentence_records
+from index.chunk import (
+    ChunkConfig,
+    Span,
+    chunk_article,
+    embedding_text,
+    sentence_records,
+)
 from index.embed import Embedder
 from index.errors import IndexMismatch
 from index.ingest import read_all
 from index.models import Article, Chunk, IndexReport, Rejection
+from index.speakers import speakers
 from index.store import Expected, Generation, GenerationWriter, Store
 
 Progress = Callable[[str, int, int], None]
@@ -139,7 +146,12 @@ def _apply(writer: GenerationWriter, base: Generation | None, articles: dict[str
     vectors = model.encode(texts, progress=lambda done, total: progress("embedding", done, total))
     writer.add_vectors([chunk.id for _, chunk in pending], vectors[: len(pending)])
     kept.update((i, v) for (_, i), v in zip(fresh, vectors[len(pending):], strict=True))
-    for article_id in touched:
+    progress("speakers", 0, len(touched))  # the NLP model loads at the first quotation: a step shown from its start
+    for number, article_id in enumerate(touched, 1):
+        spans = [(s.start, s.end) for _, s in sentences[article_id]]
+        said = [(start, end, who) for (start, end), who in zip(spans, speakers(articles[article_id].text, spans),
+                                                              strict=True) if who]
         writer.add_article(articles[article_id], chunked[article_id],
-                           [(i, s.start, s.end, kept[i]) for i, s in sentences[article_id]])
+                           [(i, s.start, s.end, kept[i]) for i, s in sentences[article_id]], said)
+        progress("speakers", number, len(touched))
     return len(pending)

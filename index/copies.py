@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterable
+from functools import cache
+from typing import Any
 
 import numpy as np
-from datasketch import MinHash
 
 PERMUTATIONS = 128
 ROWS = 2  # 64 bands of 2 rows: a pair at Jaccard 0.4 shares a band with probability > 0.99
@@ -23,7 +24,6 @@ THRESHOLD = 0.4  # estimated Jaccard of word 3-shingles at which two articles ar
 MIN_WORDS = 20  # shorter texts share too few shingles to tell a copy from a coincidence
 _SEED = 1
 _WORD = re.compile(r"\w+", re.UNICODE)
-_TEMPLATE = MinHash(num_perm=PERMUTATIONS, seed=_SEED)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS copy_signatures (
@@ -41,13 +41,23 @@ CREATE INDEX IF NOT EXISTS copy_groups_by_group ON copy_groups(group_id);
 """
 
 
+@cache
+def _minhash() -> tuple[Any, Any]:
+    """datasketch's MinHash and its permutations, made once; imported only when writing (the package takes
+    ~1.6 s to import, which a question must never pay)."""
+    from datasketch import MinHash
+
+    return MinHash, MinHash(num_perm=PERMUTATIONS, seed=_SEED).permutations
+
+
 def signature(text: str) -> np.ndarray | None:
     """None for a text too short to judge: it is never grouped."""
     words = _WORD.findall(text.lower())
     if len(words) < MIN_WORDS:
         return None
     shingles = {" ".join(words[i:i + 3]).encode() for i in range(max(1, len(words) - 2))}
-    minhash = MinHash(num_perm=PERMUTATIONS, seed=_SEED, permutations=_TEMPLATE.permutations, scheme="affine32")
+    minhash_class, permutations = _minhash()
+    minhash = minhash_class(num_perm=PERMUTATIONS, seed=_SEED, permutations=permutations, scheme="affine32")
     minhash.update_batch(list(shingles))
     return minhash.hashvalues.astype(np.uint32)
 

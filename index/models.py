@@ -104,6 +104,8 @@ class Quote(SourceRef):
     score: float
     also_carried_by: list[SourceRef] = Field([], description="Other articles with the same or nearly the same "
                                              "text (wire copies), shown once under this quote.")
+    speakers: list[str] = Field([], description="Who the article says spoke the quotation(s) in this excerpt "
+                                "(never guessed: empty when the text does not name them beside the quote).")
 
 
 class AbstainReason(StrEnum):

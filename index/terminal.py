@@ -55,7 +55,9 @@ def answer_parts(answer: Answer, prompts: Prompts, question: str) -> list[tuple[
     for _, group in groupby(answer.quotes, key=lambda quote: quote.article_id):
         quotes = list(group)
         parts += [("quote", quote.text) for quote in quotes]
-        parts.append(("line", f"  — {attribution(quotes[0])}"))
+        said = list(dict.fromkeys(who for q in quotes for who in q.speakers))
+        quoted = f"{', '.join(said)}, quoted by " if said else ""
+        parts.append(("line", f"  — {quoted}{attribution(quotes[0])}"))
         parts += [("line", f"  {line}") for line in [carriers(quotes[0])] if line]
     return parts + [("line", f"(confidence {answer.confidence:.2f}, {answer.elapsed_ms:.0f} ms)")]
 

@@ -153,8 +153,8 @@ def test_progress_starts_at_once_and_names_every_stage_in_order(make_desk) -> No
     seen: list[tuple[str, int, int]] = []
     report = make_desk().reindex(progress=lambda stage, done, total: seen.append((stage, done, total)))
     stages = list(dict.fromkeys(stage for stage, _, _ in seen))
-    assert stages == ["reading", "loading model", "chunking", "sentences", "embedding"]
+    assert stages == ["reading", "loading model", "chunking", "sentences", "embedding", "speakers"]
     last = {stage: (done, total) for stage, done, total in seen}
-    assert last["chunking"] == last["sentences"] == (2, 2)
+    assert last["chunking"] == last["sentences"] == last["speakers"] == (2, 2)
     assert last["embedding"][1] == report.chunks_embedded + report.sentences_embedded > report.chunks_embedded
     assert "(and" in report.summary() and "added:" not in report.summary() and "added:" in report.summary(True)

@@ -112,6 +112,22 @@ class Generation:
             found.setdefault(own, []).append(other)
         return found
 
+    def speakers(self, ids: Iterable[str]) -> dict[str, list[tuple[int, int, str]]]:
+        """article id -> (start, end, speaker) of its sentences whose quotation names who said it."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, list[tuple[int, int, str]]] = {}
+        if not wanted:
+            return found
+        with self._cursor() as cur:
+            try:
+                rows = cur.execute(f'SELECT article_id, start, "end", speaker FROM speakers WHERE article_id IN '
+                                   f"({','.join('?' * len(wanted))}) ORDER BY start", wanted).fetchall()
+            except sqlite3.OperationalError:  # a generation written before speakers were found
+                return found
+        for article_id, start, end, speaker in rows:
+            found.setdefault(article_id, []).append((start, end, speaker))
+        return found
+
     def content_hashes(self) -> dict[str, tuple[str, str]]:
         """article id -> (content hash, source file), to decide what a re-index must touch."""
         with self._cursor() as cur:

@@ -40,6 +40,16 @@ CREATE VIRTUAL TABLE chunks_fts USING fts5(text, tokenize = 'porter unicode61');
 
 
 
+# Who said a sentence's quotation (index/speakers.py), found at index time.
+SPEAKERS = """
+CREATE TABLE IF NOT EXISTS speakers (
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    speaker TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS speakers_by_article ON speakers(article_id);
+"""
+
+
 class GenerationWriter:
     """Builds the next generation beside the live one; nothing is visible until `commit`."""
 
@@ -60,7 +70,7 @@ class GenerationWriter:
             self.db.executescript(SCHEMA)
         else:  # generations written before the index existed gain it at their next re-index
             self.db.execute("CREATE INDEX IF NOT EXISTS articles_by_published ON articles(published)")
-        self.db.executescript(copies.SCHEMA)
+        self.db.executescript(copies.SCHEMA + SPEAKERS)
         self._touched: set[str] = set()  # articles whose copy groups must be recomputed at commit
         self.db.execute("BEGIN")
 
@@ -77,8 +87,10 @@ class GenerationWriter:
             vector_index.remove(self.vectors, np.array(removed, dtype=np.int64))
 
     def add_article(self, article: Article, chunks: Sequence[Chunk],
-                    sentences: Sequence[tuple[int, int, int, np.ndarray]] = ()) -> None:
-        """`sentences` are (id, start, end, vector); vectors are kept as float16 to halve the file."""
+                    sentences: Sequence[tuple[int, int, int, np.ndarray]] = (),
+                    speakers: Sequence[tuple[int, int, str]] = ()) -> None:
+        """`sentences` are (id, start, end, vector); vectors are kept as float16 to halve the file.
+        `speakers` are (start, end, name) of sentences whose quotation names its speaker."""
         self.db.execute(
             "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?)",
             (article.id, article.title, article.outlet, article.url,
@@ -94,6 +106,7 @@ class GenerationWriter:
         self.db.executemany("INSERT OR REPLACE INTO sentences VALUES (?,?,?,?,?)",
                             [(i, article.id, start, end, np.asarray(v, dtype=np.float16).tobytes())
                              for i, start, end, v in sentences])
+        self.db.executemany("INSERT INTO speakers VALUES (?,?,?,?)", [(article.id, *said) for said in speakers])
         copies.store(self.db, article.id, article.text)
         self._touched.add(article.id)
 
