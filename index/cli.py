@@ -40,6 +40,7 @@ from index.service import Newsdesk
 from index.terminal import (
     format_answer,
     format_comparison,
+    format_copy_groups,
     format_source,
     format_sources,
     format_timeline,
@@ -241,8 +242,17 @@ def roots(forget: Annotated[Path | None, typer.Option(help="Stop indexing this r
 def sources(
     outlet: Annotated[str | None, typer.Option(help="Only this outlet.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    show_copies: Annotated[bool, typer.Option("--copies", help="List the groups of wire copies instead: "
+                                              "articles with the same or nearly the same text.")] = False,
 ) -> None:
     """List indexed articles: id, outlet, date, title, chunks."""
+    if show_copies:
+        groups = open_desk().copy_groups()
+        if as_json:
+            out.print_json(data=[[s.model_dump(mode="json") for s in group] for group in groups])
+        else:
+            out.print(format_copy_groups(groups), markup=False, highlight=False)
+        return
     items = open_desk().sources(outlet)
     if as_json:
         out.print_json(data=[s.model_dump(mode="json") for s in items])

@@ -329,6 +329,11 @@ class Newsdesk:
         where = ArticleFilter(outlets=(outlet,)) if outlet else ArticleFilter()
         return [summary(a, n) for a, n in self.generation().articles(where)]
 
+    def copy_groups(self) -> list[list[ArticleSummary]]:
+        """Articles carrying the same or nearly the same text, group by group (found at index time)."""
+        listed = {item.article_id: item for item in self.sources()}
+        return [[listed[i] for i in group if i in listed] for group in self.generation().copy_groups()]
+
     def outlets(self) -> list[str]:
         return self.generation().outlets()
 

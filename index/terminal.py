@@ -105,6 +105,16 @@ def format_sources(items: list[ArticleSummary]) -> str:
                       f"{len(items)} articles"])
 
 
+def format_copy_groups(groups: list[list[ArticleSummary]]) -> str:
+    """Each group of wire copies under a number, one article per line."""
+    lines = []
+    for number, group in enumerate(groups, 1):
+        lines.append(f"group {number}:")
+        lines += [f"  {s.article_id:<28} {s.outlet or '-':<14} {s.published.isoformat() if s.published else '-':<10} "
+                  f"{s.label}" for s in group]
+    return "\n".join([*lines, f"{len(groups)} groups of copies"])
+
+
 def format_source(article: Article, info: ArticleSummary) -> str:
     return "\n".join([attribution(info), f"author: {article.author or '-'}", f"chunks: {info.chunks}",
                       f"file: {article.source}", "", article.text])

@@ -1,6 +1,10 @@
 """Wire copies: found at index time, kept right on add, change and delete, and quoted once."""
 
+import json
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,3 +64,14 @@ def test_groups_follow_add_change_and_delete(make_desk: Callable[..., Newsdesk],
     copy.unlink()
     desk.reindex()
     assert desk.generation().copies([ORIGINAL]) == {}
+
+
+def test_sources_lists_the_groups_of_copies(coverage_desk: Newsdesk) -> None:
+    result = subprocess.run([sys.executable, "-m", "index", "sources", "--copies", "--json"], capture_output=True,
+                            text=True, timeout=300, check=False,
+                            env={**os.environ, "NEWSDESK_DATA_DIR": str(coverage_desk.settings.data_dir),
+                                 "NEWSDESK_SEEDS_DIR": str(coverage_desk.settings.seeds_dir)})
+    assert result.returncode == 0, result.stderr
+    groups = json.loads(result.stdout)
+    assert [[item["article_id"] for item in group] for group in groups] == [[ORIGINAL, WIRE]]
+    assert [item["outlet"] for item in groups[0]] == ["Harbour Daily", "Coastal Wire"]

@@ -112,6 +112,18 @@ class Generation:
             found.setdefault(own, []).append(other)
         return found
 
+    def copy_groups(self) -> list[list[str]]:
+        """Every group of wire copies, as article ids."""
+        groups: dict[str, list[str]] = {}
+        with self._cursor() as cur:
+            try:
+                rows = cur.execute("SELECT group_id, article_id FROM copy_groups ORDER BY group_id, article_id")
+                for group, article_id in rows:
+                    groups.setdefault(group, []).append(article_id)
+            except sqlite3.OperationalError:  # a generation written before copies were detected
+                return []
+        return list(groups.values())
+
     def speakers(self, ids: Iterable[str]) -> dict[str, list[tuple[int, int, str]]]:
         """article id -> (start, end, speaker) of its sentences whose quotation names who said it."""
         wanted = list(dict.fromkeys(ids))
