@@ -10,7 +10,7 @@ A pronoun, an organisation or anything farther away gives no speaker: a wrong na
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -50,8 +50,7 @@ def candidates(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
-def speakers(text: str, spans: Sequence[tuple[int, int]], tag: Callable[[str], Any] | None = None
-             ) -> list[str | None]:
+def speakers(text: str, spans: Sequence[tuple[int, int]]) -> list[str | None]:
     """The speaker of each sentence (spans of `text`), or None. The name beside the quotation counts when
     spaCy tags it PERSON there, or when the article names that person in full elsewhere and spaCy tags that
     full name PERSON (news names a person in full once, then by surname: "Mike Pence" ... "Pence said");
@@ -63,7 +62,7 @@ def speakers(text: str, spans: Sequence[tuple[int, int]], tag: Callable[[str], A
         return out
     fuller = {name.split()[-1]: _full_mentions(text, spans, name.split()[-1]) for _, (_, _, name) in pending}
     needed = sorted({spans[i] for i, _ in pending} | {span for found in fuller.values() for span, _, _ in found})
-    docs = dict(zip(needed, (tag or _pipeline().pipe)([text[a:b] for a, b in needed]), strict=True))
+    docs = dict(zip(needed, _pipeline().pipe([text[a:b] for a, b in needed]), strict=True))
     for i, (begin, finish, name) in pending:
         person = _person(docs[spans[i]], begin, finish)
         short = _HONORIFIC.sub("", person or name)
