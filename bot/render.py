@@ -73,7 +73,8 @@ def _article_sections(quotes: list[Quote], prefix: str = "") -> list[Section]:
             sections[-1].quotes.append(quote)
             continue
         also = "; ".join(attribution(ref) for ref in quote.also_carried_by)
-        said = f"{clean(', '.join(quote.speakers))}, quoted by " if quote.speakers else ""
+        said = (f"{clean(', '.join(quote.speakers))}, quoted {'by ' if quote.outlet else '· '}"
+                if quote.speakers else "")
         sections.append(Section(quote.article_id, prefix + clean(quote.title or quote.label), quote.url,
                                 [quote], f"{said}{attribution(quote)} · id {quote.article_id}"
                                 + (f" · also carried by {also}" if also else "")))

@@ -56,7 +56,7 @@ def answer_parts(answer: Answer, prompts: Prompts, question: str) -> list[tuple[
         quotes = list(group)
         parts += [("quote", quote.text) for quote in quotes]
         said = list(dict.fromkeys(who for q in quotes for who in q.speakers))
-        quoted = f"{', '.join(said)}, quoted by " if said else ""
+        quoted = f"{', '.join(said)}, quoted {'by' if quotes[0].outlet else 'in'} " if said else ""
         parts.append(("line", f"  — {quoted}{attribution(quotes[0])}"))
         parts += [("line", f"  {line}") for line in [carriers(quotes[0])] if line]
     return parts + [("line", f"(confidence {answer.confidence:.2f}, {answer.elapsed_ms:.0f} ms)")]

@@ -102,3 +102,13 @@ def test_source_views_fit_limits() -> None:
 ])
 def test_uploaded_file_names_cannot_escape_the_articles_folder(upload: str, expected: str) -> None:
     assert safe_name(upload) == expected
+
+
+def test_a_quotations_speaker_is_named_apart_from_the_outlet_in_the_footer() -> None:
+    quote = Quote(article_id="a", label="L", outlet="RT", published=date(2019, 8, 28), text="x", start=0, end=1,
+                  score=1.0, speakers=["Mike Pompeo"])
+    answer = Answer(question="?", abstained=False, confidence=1.0, quotes=[quote])
+    assert render_answer(answer, PROMPTS).embeds[0].footer.text.startswith("Mike Pompeo, quoted by RT · 2019-08-28")
+    bare = quote.model_copy(update={"outlet": None})
+    footer = render_answer(answer.model_copy(update={"quotes": [bare]}), PROMPTS).embeds[0].footer.text
+    assert footer.startswith("Mike Pompeo, quoted · 2019-08-28")

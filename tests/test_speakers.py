@@ -30,3 +30,8 @@ def test_quotes_carry_the_speaker_apart_from_the_outlet(coverage_desk: Newsdesk,
     pompeo = seeds_desk.ask("What did Pompeo say about inviting Russia back into the G8?")
     quote = next(q for q in pompeo.quotes if "Yeah, the President thinks so" in q.text)
     assert quote.speakers == ["Mike Pompeo"] and quote.outlet == "RT"
+    weiss = next(q for q in pompeo.quotes + seeds_desk.ask("What did Andrew Weiss say about Trump's gambit?").quotes
+                 if q.speakers == ["Andrew S. Weiss"])
+    assert weiss.outlet is None
+    assert "Andrew S. Weiss, quoted in untitled" in format_answer(seeds_desk.ask("What did Andrew Weiss say about "
+                                                                                 "Trump's gambit?"), seeds_desk.prompts)
