@@ -75,7 +75,7 @@ class AnswerConfig(StageConfig):
     weights: Weights = Weights()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared by identity: it holds a numpy vector
 class Candidate:
     """`relevance` decides whether to answer at all; `prior` (recency, lead) only orders the quotes."""
 
@@ -130,12 +130,13 @@ def compose(
                                [articles[p.chunk.article_id].published for p in passages],
                                recent_days),
                       generation, config.abstain_below)
-    shown = arranged(quotes, reading) if decision.answer else []
+    arrangement = _arrangement(reading, quotes)
+    shown = arranged(quotes, reading, arrangement) if decision.answer else []
     missing = [f.label for f, _ in facets if not any(f.admits(q.outlet, q.published) for q in shown)]
     return Answer(question=question, abstained=not decision.answer, confidence=round(confidence, 4),
                   reason=decision.reason, why=decision.why, partial=decision.partial,
                   answerability=decision.answerability, quotes=shown, sources=closest,
-                  arrangement=_arrangement(reading, shown), missing=missing if decision.answer else [],
+                  arrangement=arrangement if shown else "relevance", missing=missing if decision.answer else [],
                   generation=generation.name)
 
 
@@ -346,7 +347,7 @@ def verified(quotes: list[Quote], articles: dict[str, Article], passages: Sequen
     return good
 
 
-def arranged(quotes: list[Quote], reading: Reading = Reading()) -> list[Quote]:
+def arranged(quotes: list[Quote], reading: Reading, arrangement: str) -> list[Quote]:
     """Articles in order of their best quote, best quote first within one; in publication order (undated
     last) when the question is about order in time; by the order the question names outlets when it
     compares them."""
@@ -354,7 +355,7 @@ def arranged(quotes: list[Quote], reading: Reading = Reading()) -> list[Quote]:
     for quote in quotes:
         best[quote.article_id] = max(best.get(quote.article_id, -1.0), quote.score)
     ordered = sorted(quotes, key=lambda q: (-best[q.article_id], q.article_id, -q.score))
-    match _arrangement(reading, ordered):
+    match arrangement:
         case "time":
             return sorted(ordered, key=lambda q: (q.published is None, q.published or date.min))
         case "outlets":

@@ -282,9 +282,13 @@ class Newsdesk:
         vector = self.embedder.encode_queries([cleaned])[0]
         indexed = self.generation().outlets()
         chosen = [name for o in outlets if o.strip() for name in (resolve(o.strip(), indexed) or [o.strip()])]
-        if not chosen:
-            overall = self._answer(cleaned, vector, ArticleFilter(since=since, until=until), self.settings.answer)
-            chosen = list(dict.fromkeys(ref.outlet for ref in overall.sources if ref.outlet))[:COMPARED_OUTLETS]
+        if not chosen:  # the outlets of the closest articles, as an answer would list them; no quotes needed
+            generation = self.generation()
+            _, ranking = retrieve(generation, cleaned, vector, ArticleFilter(since=since, until=until),
+                                  self.settings.retrieval)
+            closest = generation.articles_by_id(ranking[: self.settings.answer.sources])
+            chosen = list(dict.fromkeys(closest[i].outlet for i in ranking[: self.settings.answer.sources]
+                                        if i in closest and closest[i].outlet))[:COMPARED_OUTLETS]
         config = self.settings.answer.model_copy(update={"max_quotes": 2, "per_article": 1,
                                                          "max_chars": self.settings.answer.max_chars // 2})
         sides = []
