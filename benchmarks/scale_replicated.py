@@ -1,4 +1,4 @@
-"""A REPLICATED 1M-chunk index, end to end: a real index's articles, chunks, sentences and full-text rows
+"""A REPLICATED 1M-chunk index, end to end: a real index's articles, chunks, sentences and keyword entries
 copied R times under new ids (chunk vectors moved by Gaussian noise), written through the store's own
 writer (so past NEWSDESK_EXACT_MAX_CHUNKS it becomes IVF + SQ8); then, in a process that only serves,
 `ask` timed one question at a time (run it again on the same --out to time a fresh start only).
@@ -14,6 +14,7 @@ import resource
 import sqlite3
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import faiss
@@ -24,22 +25,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.query_latency import QUESTIONS  # noqa: E402
 from benchmarks.results import percentiles, write  # noqa: E402
 from index import vectors  # noqa: E402
+from index.chunk import titled  # noqa: E402
 from index.evaluate import corpus_desk, load_questions  # noqa: E402
+from index.store import GenerationWriter  # noqa: E402
 
 # New ids per copy: the source id folded to 12 digits, times 100, plus the copy number (copies < 100).
 NEW_ID = "((({column} % 1000000000000) * 100) + {copy})"
 
 
 def copy_rows(db: sqlite3.Connection, copy: int) -> None:
-    row_id, fts_row_id = NEW_ID.format(column="id", copy=copy), NEW_ID.format(column="rowid", copy=copy)
+    row_id = NEW_ID.format(column="id", copy=copy)
     suffix = f"'~{copy}'"
     db.execute(f"INSERT INTO articles SELECT id || {suffix}, title, outlet, url, published, author, source, "
                f"content_hash, text_hash, text FROM src.articles")
     db.execute(f"INSERT INTO chunks SELECT {row_id}, article_id || {suffix}, ordinal, start, \"end\", text "
                f"FROM src.chunks")
-    db.execute(f"INSERT INTO chunks_fts(rowid, text) SELECT {fts_row_id}, text FROM src.chunks_fts")
     db.execute(f"INSERT OR REPLACE INTO sentences SELECT {row_id}, article_id || {suffix}, start, \"end\", vector "
                f"FROM src.sentences")
+
+
+def add_keywords(writer: GenerationWriter, rows: list[tuple], copy: int) -> None:
+    """The copy's chunks into the keyword index, under the ids and article ids `copy_rows` gave them."""
+    for chunk_id, text, article_id, title, outlet, published in rows:
+        new_id = chunk_id if copy == 0 else (chunk_id % 1_000_000_000_000) * 100 + copy
+        writer.keywords.add(article_id if copy == 0 else f"{article_id}~{copy}", outlet,
+                            date.fromisoformat(published) if published else None, [(new_id, titled(title, text))])
 
 
 def main() -> None:
@@ -71,12 +81,15 @@ def build(args: argparse.Namespace) -> None:
     writer.db.execute("ATTACH DATABASE ? AS src", (f"file:{base.path / 'meta.sqlite'}?mode=ro",))
     writer.db.execute("INSERT INTO articles SELECT * FROM src.articles")
     writer.db.execute("INSERT INTO chunks SELECT * FROM src.chunks")
-    writer.db.execute("INSERT INTO chunks_fts(rowid, text) SELECT rowid, text FROM src.chunks_fts")
     writer.db.execute("INSERT INTO sentences SELECT * FROM src.sentences")
     writer.add_vectors(keys.tolist(), real)
+    searched = writer.db.execute("SELECT c.id, c.text, a.id, a.title, a.outlet, a.published FROM chunks c "
+                                 "JOIN articles a ON a.id = c.article_id").fetchall()
+    add_keywords(writer, searched, 0)
     rng = np.random.default_rng(7)
     for copy in range(1, copies):
         copy_rows(writer.db, copy)
+        add_keywords(writer, searched, copy)
         moved = real + rng.standard_normal(real.shape, dtype=np.float32) * args.noise
         writer.add_vectors(((keys % 1_000_000_000_000) * 100 + copy).tolist(),
                            moved / np.linalg.norm(moved, axis=1, keepdims=True))
@@ -106,6 +119,7 @@ def serve(args: argparse.Namespace) -> None:
     figures = {**json.loads((args.out / "replicated.json").read_text()),
                "vector_index_mb": round((generation.path / "vectors.faiss").stat().st_size / 2**20, 1),
                "sqlite_mb": round((generation.path / "meta.sqlite").stat().st_size / 2**20, 1),
+               "keywords_mb": round(sum(p.stat().st_size for p in (generation.path / "keywords").iterdir()) / 2**20, 1),
                "ask_ms": percentiles(latencies),
                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     print(json.dumps(figures, indent=2))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,13 +18,12 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
-import Stemmer
 
 from index import outlets
 from index.errors import ConfigError
 from index.models import AbstainReason, Answerability, Passage
-from index.retrieve import STOPWORDS
 from index.store import ArticleFilter, Generation
+from index.terms import TOKEN, fold, present, question_terms
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 # The model's inputs, in the order of its weights (index/answerability.json).
@@ -33,9 +31,6 @@ FEATURES = ("confidence", "best_sentence", "best_passage", "passage_spread", "be
             "passage_cover", "quote_cover", "unknown_share", "missing_rarest", "year_after", "year_before",
             "type_missing", "recent_cue", "stale", "cue_fresh", "cue_undated", "year_unknown", "year_absent",
             "names_unknown", "names_absent", "outlet_unknown", "question_names", "general_request")
-# unicode61 splits on anything not a letter or digit (so "_" too); FTS5 then applies Porter.
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _YEAR = re.compile(r"(?<![\d$£€.,])(1[89]\d\d|20\d\d)(?![\d%])")
 _MONTHS = ("january february march april may june july august september october november december "
            "jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday "
@@ -61,32 +56,6 @@ _ASKS_NUMBER = re.compile(r"\bhow (?:many|much|old|far|big|large|tall|long)\b|\b
 _ASKS_NAME = re.compile(r"^\s*(?:who|whom|whose)\b|\b(?:which|what) (?:\w+ )?(?:team|country|state|city|company|"
                         r"party|nation|club|person|player|actor|actress|singer|band|film|movie|show|brand)\b",
                         re.IGNORECASE)
-
-
-@cache
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("porter")
-
-
-def _fold(text: str) -> str:
-    """Lower case without diacritics, as FTS5's unicode61 tokenizer sees text."""
-    lowered = text.lower()
-    return lowered if lowered.isascii() else _COMBINING.sub("", unicodedata.normalize("NFKD", lowered))
-
-
-def present(text: str, wanted: Iterable[str]) -> set[str]:
-    """Which of the wanted stems occur in the text. Porter only cuts and changes word endings, so only the
-    words sharing a stem's first two letters are stemmed: a tenth of a passage's words."""
-    wanted = set(wanted)
-    heads = {stem[:2] for stem in wanted} | {stem[:1] for stem in wanted if len(stem) < 3}  # "us" -> "u"
-    words = [w for w in set(_TOKEN.findall(_fold(text))) if w[:2] in heads or w[:1] in heads]
-    return wanted.intersection(_stemmer().stemWords(words))
-
-
-def question_terms(question: str) -> dict[str, str]:
-    """Content words of the question by Porter stem (the stem FTS5 indexes), each with its surface form."""
-    words = [w for w in _TOKEN.findall(_fold(question)) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
-    return dict(zip(_stemmer().stemWords(words), words, strict=True))
 
 
 def years(question: str) -> list[int]:
@@ -244,7 +213,7 @@ def _surface(question: str, words: list[str]) -> list[str]:
     written = [w.strip(".,;:!?\"'“”‘’()[]") for w in question.split()]
     shown = []
     for word in words:
-        shown.append(next((w for w in written if word in _TOKEN.findall(_fold(w))), word))
+        shown.append(next((w for w in written if word in TOKEN.findall(fold(w))), word))
     return list(dict.fromkeys(shown))
 
 

@@ -85,7 +85,7 @@ def reindex(
         base: Generation | None = None
         if not rebuild and store.current_name():
             try:
-                base = store.load(expected)
+                base = store.load(expected, upgrading=True)
             except IndexMismatch as exc:
                 raise IndexMismatch(f"{exc} (a re-index cannot mix settings)") from exc
         articles, failed_files = collect(roots, max_bytes, report, progress)
@@ -95,7 +95,7 @@ def reindex(
         report.removed = sorted(i for i, (_, src) in known.items()
                                 if i not in articles and _file_of(src) not in failed_files)
         report.unchanged = len(known) - len(report.changed) - len(report.removed)
-        if base is not None and not report.changed_anything:
+        if base is not None and not report.changed_anything and not base.needs_upgrade:
             report.generation = base.name
             report.chunks_total = base.manifest.chunks
             report.seconds = time.perf_counter() - began

@@ -50,7 +50,11 @@ def sentence_spans(text: str, offset: int = 0) -> list[Span]:
 
 def embedding_text(article: Article, text: str) -> str:
     """The title travels with every chunk into the embedding, so chunks keep their topic."""
-    return f"{article.title}\n{text}" if article.title else text
+    return titled(article.title, text)
+
+
+def titled(title: str | None, text: str) -> str:
+    return f"{title}\n{text}" if title else text
 
 
 def chunk_id(article_id: str, embedded: str, occurrence: int) -> int:

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) and keyword (FTS5 BM25) rankings fused by reciprocal rank."""
+"""Hybrid retrieval: dense (FAISS) and keyword (tantivy BM25) rankings fused by reciprocal rank."""
 
 from __future__ import annotations
 
@@ -14,17 +14,9 @@ from pydantic import Field
 from index.facets import Facet
 from index.models import Passage, StageConfig
 from index.store import ArticleFilter, Generation
+from index.terms import STOPWORDS
 
 _TERM = re.compile(r"\w+", re.UNICODE)
-# Question words carry no topic; leaving them out keeps BM25 from rewarding "what" and "the".
-STOPWORDS = frozenset("""
-a about after again against all am an and any are as at be because been before being below between
-both but by can could did do does doing down during each few for from further had has have having he
-her here hers herself him himself his how i if in into is it its itself just me more most my myself
-no nor not now of off on once only or other our ours out over own same she should so some such than
-that the their theirs them themselves then there these they this those through to too under until up
-very was we were what when where which while who whom why will with would you your yours
-""".split())
 
 
 # How much deeper the BM25 list goes when the recent ranking is cut from it.
@@ -67,14 +59,6 @@ class RetrievalConfig(StageConfig):
 
 def content_terms(text: str) -> set[str]:
     return {t for t in _TERM.findall(text.lower()) if t not in STOPWORDS}
-
-
-def fts_query(question: str) -> str | None:
-    """Quoted terms OR-ed together: FTS5 syntax in a question can never break the query."""
-    terms = [t for t in dict.fromkeys(_TERM.findall(question.lower())) if t not in STOPWORDS]
-    if not terms:
-        terms = list(dict.fromkeys(_TERM.findall(question.lower())))
-    return " OR ".join(f'"{t}"' for t in terms) or None
 
 
 def retrieve(
@@ -172,7 +156,5 @@ def _rankings(
     if config.mode.uses_dense and query_vector is not None:
         dense = generation.dense(query_vector, config.candidates, selection)
     if config.mode.uses_keyword:
-        match = fts_query(question)
-        if match:
-            keyword = generation.keyword(match, keyword_k, where)
+        keyword = generation.keyword(question, keyword_k, where)
     return dense, keyword

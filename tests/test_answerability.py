@@ -6,14 +6,22 @@ from pathlib import Path
 
 import pytest
 
-from index.answerability import FEATURES, MODEL_FILE, Evidence, Model, decide, default_model, question_terms
 from index import outlets
+from index.answerability import (
+    FEATURES,
+    MODEL_FILE,
+    Evidence,
+    Model,
+    decide,
+    default_model,
+)
 from index.errors import BadQuestion
 from index.evaluate import corpus_desk, run_eval
 from index.models import AbstainReason
 from index.retrieve import Mode
 from index.service import Newsdesk
 from index.store import ArticleFilter
+from index.terms import question_terms
 
 
 def test_capital_of_australia_is_not_answered_from_the_g7_coverage(seeds_desk: Newsdesk) -> None:

@@ -1,6 +1,6 @@
 """A re-index that dies at any point leaves the old generation or the new one live, healthy, never a mix.
 
-Each step of the commit (vector file, fsyncs, manifest, the CURRENT pointer and its rename) is made to fail in
+Each step of the commit (keyword index, vector file, fsyncs, manifest, the CURRENT pointer and its rename) is made to fail in
 turn, and real re-index processes are killed with SIGKILL at spread-out moments; after each, a fresh desk must
 load the live generation without falling back ("degraded"), verify it, and answer from exactly the old or
 the new corpus.
@@ -23,6 +23,7 @@ import pytest
 
 from index.service import Newsdesk
 from index.store import directory, disk, writer
+from index.store.keywords import KeywordWriter
 
 SEEDS = {"000_a40fa405f421a0a6", "003_60249ec177c291d1"}
 # Re-index processes started and SIGKILLed at spread-out moments (docs/performance.md is generated from it).
@@ -79,7 +80,7 @@ def dying_open(names: set[str]) -> Callable[..., Any]:
     return opener
 
 
-STEPS = ["write_index", "fsync_file_1", "fsync_file_2", "manifest", "fsync_manifest", "fsync_dir",
+STEPS = ["keywords", "write_index", "fsync_file_1", "fsync_file_2", "manifest", "fsync_manifest", "fsync_dir",
          "write_current", "fsync_current", "replace"]
 
 
@@ -118,6 +119,8 @@ def test_a_commit_that_fails_at_any_step_leaves_old_or_new(make_desk, tmp_path: 
     monkeypatch.setattr(os, "fsync", fsync)
     if step == "write_index":
         monkeypatch.setattr(faiss, "write_index", write_index)
+    if step == "keywords":
+        monkeypatch.setattr(KeywordWriter, "commit", write_index)
     if step == "manifest":
         monkeypatch.setattr(Path, "write_text", lambda self, *a, **k: (_ for _ in ()).throw(Crash(step)))
     if step == "write_current":

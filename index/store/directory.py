@@ -3,7 +3,7 @@
 Layout::
 
     CURRENT                 name of the live generation (replaced with os.replace)
-    generations/<name>/     manifest.json, meta.sqlite, vectors.faiss
+    generations/<name>/     manifest.json, meta.sqlite, vectors.faiss, keywords/ (tantivy)
     reindex.lock            held while a re-index writes
 
 A writer copies the live generation into a new folder, applies changes, fsyncs, and only then
@@ -29,7 +29,7 @@ from index.errors import IndexCorrupt, IndexMismatch, IndexNotFound, ReindexBusy
 from index.models import Manifest
 from index.store.disk import fsync_dir
 from index.store.generation import Generation
-from index.store.writer import FORMAT_VERSION, GenerationWriter
+from index.store.writer import FORMAT_VERSION, UPGRADABLE, GenerationWriter
 
 KEEP_GENERATIONS = 2
 
@@ -43,10 +43,15 @@ class Expected:
     chunk_max_tokens: int
     chunk_overlap_sentences: int
 
-    def check(self, manifest: Manifest) -> None:
-        wanted = {"model": self.model, "chunk_max_tokens": self.chunk_max_tokens,
-                  "chunk_overlap_sentences": self.chunk_overlap_sentences,
-                  "format_version": FORMAT_VERSION}
+    def check(self, manifest: Manifest, upgrading: bool = False) -> None:
+        """`upgrading`: a re-index may start from an older format it knows how to carry forward."""
+        if manifest.format_version in UPGRADABLE and not upgrading:
+            raise IndexMismatch(f"the index was written in format {manifest.format_version}, before keyword search "
+                                "moved to its own index; `newsdesk index` upgrades it (nothing is embedded again)")
+        wanted: dict[str, object] = {"model": self.model, "chunk_max_tokens": self.chunk_max_tokens,
+                                     "chunk_overlap_sentences": self.chunk_overlap_sentences}
+        if manifest.format_version not in UPGRADABLE:
+            wanted["format_version"] = FORMAT_VERSION
         if self.dimension is not None:
             wanted["dimension"] = self.dimension
         diffs = [f"{key} {getattr(manifest, key)!r} != configured {value!r}"
@@ -79,7 +84,8 @@ class Store:
         return sorted((p.name for p in self.generations.iterdir() if (p / "manifest.json").exists()),
                       reverse=True)
 
-    def load(self, expected: Expected, name: str | None = None, check: bool = False) -> Generation:
+    def load(self, expected: Expected, name: str | None = None, check: bool = False,
+             upgrading: bool = False) -> Generation:
         name = name or self.current_name()
         if name is None:
             raise IndexNotFound(f"no index in {self.data_dir}; build one with `newsdesk index`")
@@ -91,7 +97,7 @@ class Store:
         except ValueError as exc:
             raise IndexCorrupt(f"manifest of generation {name} is unreadable ({exc.__class__.__name__}); "
                                "rebuild with `newsdesk index --rebuild`") from exc
-        expected.check(manifest)
+        expected.check(manifest, upgrading)
         try:
             vectors = faiss.read_index(str(path / "vectors.faiss"))
         except RuntimeError as exc:

@@ -18,6 +18,9 @@ from index.errors import IndexCorrupt
 from index.models import Article, Chunk, Manifest
 from index.store.disk import connect
 from index.store.filter import ArticleFilter
+from index.store.keywords import FOLDER as KEYWORDS
+from index.store.keywords import KeywordIndex
+from index.terms import query_stems
 
 
 def _article_from_row(row: sqlite3.Row) -> Article:
@@ -44,7 +47,7 @@ class Generation:
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._coverage: dict[ArticleFilter, tuple[int, date | None, date | None]] = {}
-        self._frequencies: dict[str, int] = {}
+        self.keywords = KeywordIndex(path / KEYWORDS) if (path / KEYWORDS).is_dir() else None
         self._outlets: list[str] | None = None
         self._db.execute("SELECT 1 FROM articles LIMIT 1")
 
@@ -219,18 +222,20 @@ class Generation:
     def chunk_vectors(self, ids: list[int]) -> np.ndarray:
         return vector_index.reconstruct(self.vectors, ids)
 
-    def keyword(self, match: str, k: int, where: ArticleFilter = ArticleFilter()) -> list[tuple[int, float]]:
-        """BM25 from SQLite FTS5 (lower is better there; returned negated so higher is better)."""
-        clause, params = where.sql()
-        join = "" if not where.active else "JOIN chunks c ON c.id = f.rowid JOIN articles a ON a.id = c.article_id"
-        filter_sql = "" if not where.active else f"AND {clause}"
-        with self._cursor() as cur:
-            rows = cur.execute(
-                f"SELECT f.rowid, bm25(chunks_fts) AS s FROM chunks_fts f {join} "
-                f"WHERE chunks_fts MATCH ? {filter_sql} ORDER BY s LIMIT ?",
-                [match, *params, k],
-            ).fetchall()
-        return [(int(r[0]), -float(r[1])) for r in rows]
+    def keyword(self, question: str, k: int, where: ArticleFilter = ArticleFilter()) -> list[tuple[int, float]]:
+        """BM25 over the chunks (title and text) holding the question's words, inside the filter."""
+        return self._keywords.search(query_stems(question), k, where)
+
+    @property
+    def needs_upgrade(self) -> bool:
+        """Written before keyword search had its folder (format 2): the next re-index writes it."""
+        return self.keywords is None
+
+    @property
+    def _keywords(self) -> KeywordIndex:
+        if self.keywords is None:  # only a re-index loads a generation written before the keyword folder
+            raise IndexCorrupt(f"generation {self.name} has no keyword index; run `newsdesk index`")
+        return self.keywords
 
     def outlets(self) -> list[str]:
         if self._outlets is None:
@@ -264,43 +269,25 @@ class Generation:
         return known
 
     def document_frequencies(self, stems: Collection[str]) -> dict[str, int]:
-        """Chunks containing each Porter stem, read from FTS5's own term index and remembered.
-
-        FTS5 counts a term's chunks by walking its whole list, so "said" costs milliseconds at 100k chunks;
-        a generation never changes, so each stem is counted once. The vocabulary table lives in the
-        connection's temp schema: read-only generations need no schema change.
-        """
-        wanted = [stem for stem in stems if stem not in self._frequencies]
-        if wanted:
-            db = self._db
-            if not getattr(self._local, "vocab", False):
-                db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab "
-                           "USING fts5vocab(main, chunks_fts, row)")
-                self._local.vocab = True
-            with self._cursor() as cur:
-                found = dict(cur.execute(f"SELECT term, doc FROM temp.chunks_vocab WHERE term IN "
-                                         f"({','.join('?' * len(wanted))})", wanted).fetchall())
-            if len(self._frequencies) > 200_000:
-                self._frequencies.clear()
-            self._frequencies.update((stem, int(found.get(stem, 0))) for stem in wanted)
-        return {stem: self._frequencies[stem] for stem in stems}
+        """Chunks holding each stem (index/terms.py), from the keyword index's term dictionary."""
+        return self._keywords.frequencies(stems)
 
     def verify(self) -> None:
         """FAISS ids == SQLite chunk ids == manifest counts; raises IndexCorrupt otherwise."""
         faiss_ids = set(vector_index.ids(self.vectors).tolist())
         with self._cursor() as cur:
             articles = cur.execute("SELECT count(*) FROM articles").fetchone()[0]
-            fts = cur.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
             orphans = cur.execute(
                 "SELECT count(*) FROM chunks c LEFT JOIN articles a ON a.id = c.article_id WHERE a.id IS NULL"
             ).fetchone()[0]
         sql_ids = self.chunk_ids()
+        keyword_rows = self._keywords.count
         problems = []
         if faiss_ids != sql_ids:
             problems.append(f"{len(faiss_ids ^ sql_ids)} chunk ids differ between FAISS and SQLite")
-        if len(sql_ids) != self.manifest.chunks or fts != self.manifest.chunks:
+        if len(sql_ids) != self.manifest.chunks or keyword_rows != self.manifest.chunks:
             problems.append(f"manifest says {self.manifest.chunks} chunks, SQLite has {len(sql_ids)}, "
-                            f"full-text table {fts}")
+                            f"keyword index {keyword_rows}")
         if articles != self.manifest.articles:
             problems.append(f"manifest says {self.manifest.articles} articles, SQLite has {articles}")
         if orphans:

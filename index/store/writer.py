@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import faiss
@@ -12,12 +12,16 @@ import numpy as np
 
 from index import copies
 from index import vectors as vector_index
-from index.chunk import embedding_text
+from index.chunk import embedding_text, titled
 from index.models import Article, Chunk, Manifest
 from index.store.disk import connect, fsync_dir, fsync_file
 from index.store.generation import Generation
+from index.store.keywords import FOLDER as KEYWORDS
+from index.store.keywords import KeywordWriter
 
-FORMAT_VERSION = 2
+# 3: keyword search in a tantivy folder beside the SQLite file (2 kept it in an FTS5 table; a re-index upgrades).
+FORMAT_VERSION = 3
+UPGRADABLE = frozenset({2})
 SCHEMA = """
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, title TEXT, outlet TEXT, url TEXT, published TEXT, author TEXT,
@@ -35,10 +39,7 @@ CREATE TABLE sentences (
 CREATE INDEX sentences_by_article ON sentences(article_id, start);
 CREATE INDEX articles_by_outlet ON articles(outlet COLLATE NOCASE);
 CREATE INDEX IF NOT EXISTS articles_by_published ON articles(published);
-CREATE VIRTUAL TABLE chunks_fts USING fts5(text, tokenize = 'porter unicode61');
 """
-
-
 
 # Who said a sentence's quotation (index/speakers.py), found at index time.
 SPEAKERS = """
@@ -70,17 +71,31 @@ class GenerationWriter:
             self.db.executescript(SCHEMA)
         else:  # generations written before the index existed gain it at their next re-index
             self.db.execute("CREATE INDEX IF NOT EXISTS articles_by_published ON articles(published)")
+        upgrade = base is not None and base.needs_upgrade
+        self.keywords = KeywordWriter(path / KEYWORDS, None if base is None or upgrade else base.path / KEYWORDS)
+        if upgrade:
+            self._upgrade_keywords()
         self.db.executescript(copies.SCHEMA + SPEAKERS)
         self._touched: set[str] = set()  # articles whose copy groups must be recomputed at commit
         self.db.execute("BEGIN")
+
+    def _upgrade_keywords(self) -> None:
+        """A format-2 generation's chunks move from its FTS5 table into the keyword folder; the table goes."""
+        rows = self.db.execute("SELECT c.id, c.text, a.id, a.title, a.outlet, a.published FROM chunks c "
+                               "JOIN articles a ON a.id = c.article_id")
+        for chunk_id, text, article_id, title, outlet, published in rows:
+            self.keywords.add(article_id, outlet, date.fromisoformat(published) if published else None,
+                              [(chunk_id, titled(title, text))])
+        self.db.execute("DROP TABLE IF EXISTS chunks_fts")
+        self.db.execute("VACUUM")
 
     def remove_articles(self, article_ids: Sequence[str], keep_vectors: Collection[int] = frozenset()) -> None:
         """Delete articles with their chunks; vectors in `keep_vectors` stay for re-added chunks."""
         removed: list[int] = []
         self._touched |= copies.group_of(self.db, article_ids)
+        self.keywords.remove(article_ids)
         for article_id in article_ids:
             ids = [r[0] for r in self.db.execute("SELECT id FROM chunks WHERE article_id = ?", (article_id,))]
-            self.db.executemany("DELETE FROM chunks_fts WHERE rowid = ?", [(i,) for i in ids])
             self.db.execute("DELETE FROM articles WHERE id = ?", (article_id,))
             removed.extend(i for i in ids if i not in keep_vectors)
         if removed:
@@ -101,8 +116,8 @@ class GenerationWriter:
             "INSERT INTO chunks VALUES (?,?,?,?,?,?)",
             [(c.id, c.article_id, c.ordinal, c.start, c.end, c.text) for c in chunks],
         )
-        self.db.executemany("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)",
-                            [(c.id, embedding_text(article, c.text)) for c in chunks])
+        self.keywords.add(article.id, article.outlet, article.published,
+                          [(c.id, embedding_text(article, c.text)) for c in chunks])
         self.db.executemany("INSERT OR REPLACE INTO sentences VALUES (?,?,?,?,?)",
                             [(i, article.id, start, end, np.asarray(v, dtype=np.float16).tobytes())
                              for i, start, end, v in sentences])
@@ -116,6 +131,7 @@ class GenerationWriter:
 
     def commit(self, manifest_fields: dict[str, object]) -> Manifest:
         """Regroup copies, write, fsync, and switch CURRENT to this generation."""
+        self.keywords.commit()
         copies.regroup(self.db, self._touched | set(copies.backfill(self.db)))
         self.db.commit()
         articles = self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
@@ -136,6 +152,7 @@ class GenerationWriter:
         return manifest
 
     def abort(self) -> None:
+        self.keywords.abort()
         self.db.close()
         shutil.rmtree(self.path, ignore_errors=True)
 
