@@ -22,11 +22,15 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.incremental import ARTICLE  # noqa: E402
 from benchmarks.query_latency import QUESTIONS  # noqa: E402
 from benchmarks.results import percentiles, write  # noqa: E402
 from index import vectors  # noqa: E402
+from index.build import _apply  # noqa: E402
 from index.chunk import titled  # noqa: E402
 from index.evaluate import corpus_desk, load_questions  # noqa: E402
+from index.ingest import read_articles  # noqa: E402
+from index.models import IndexReport  # noqa: E402
 from index.store import GenerationWriter  # noqa: E402
 
 # New ids per copy: the source id folded to 12 digits, times 100, plus the copy number (copies < 100).
@@ -60,10 +64,13 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.03)
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
     parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--add-one", action="store_true", help="then time adding one article, step by step")
     args = parser.parse_args()
     if not (args.out / "CURRENT").exists():
         build(args)
     serve(args)
+    if args.add_one:
+        add_one(args)
 
 
 def build(args: argparse.Namespace) -> None:
@@ -124,6 +131,33 @@ def serve(args: argparse.Namespace) -> None:
                "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     print(json.dumps(figures, indent=2))
     write(f"scale_replicated_{figures['chunks']}", figures)
+
+
+def add_one(args: argparse.Namespace) -> None:
+    """One article added to the live generation by the re-index's own write path (chunk, embed, write,
+    commit, switch), each step timed. The roots are not read: the replicated articles have no files of
+    their own (a real re-index also reads every root, ~0.5 s per 100k chunks of JSONL)."""
+    desk = corpus_desk(args.out)
+    base = desk.generation()
+    source = args.out / "benchmark-crane.md"
+    source.write_text(ARTICLE)
+    article = read_articles(source, 100_000)[0][0]
+    report = IndexReport(added=[article.id])
+    steps: dict[str, float] = {}
+    began = time.perf_counter()
+    writer = desk.store.writer(base, desk.embedder.dimension)
+    steps["open_writer_s"] = time.perf_counter() - began
+    mark = time.perf_counter()
+    _apply(writer, base, {article.id: article}, report, desk.embedder, desk.settings.chunk, lambda *a: None)
+    steps["chunk_embed_write_s"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    writer.commit({"model": base.manifest.model, "chunk_max_tokens": base.manifest.chunk_max_tokens,
+                   "chunk_overlap_sentences": base.manifest.chunk_overlap_sentences})
+    steps["commit_s"] = time.perf_counter() - mark
+    steps["total_s"] = time.perf_counter() - began
+    figures = {"chunks": base.manifest.chunks, **{k: round(v, 2) for k, v in steps.items()}}
+    print(json.dumps(figures, indent=2))
+    write(f"scale_replicated_add_one_{base.manifest.chunks}", figures)
 
 
 if __name__ == "__main__":
