@@ -67,7 +67,7 @@ def feedback_view(answer_id: int) -> discord.ui.View:
 class AskCog(commands.Cog):
     """Answers run in worker threads, at most `max_concurrent` at once, so the gateway keeps beating."""
 
-    def __init__(self, bot: commands.Bot, desk: Newsdesk, settings: BotSettings) -> None:
+    def __init__(self, bot: commands.AutoShardedBot, desk: Newsdesk, settings: BotSettings) -> None:
         self.bot, self.desk, self.settings = bot, desk, settings
         self.cooldown = Cooldown(settings.cooldown_seconds)
         self._questions = asyncio.Semaphore(settings.max_concurrent)

@@ -66,9 +66,10 @@ class World(abc.ABC):
         self.state.users[int(data['id'])] = data
         return data
 
-    def add_guild(self, name: str, owner: UserRef) -> GuildState:
-        """Create a guild with @everyone, the bot's managed role and the bot as member (before connect)."""
-        gid = self.snowflakes.next()
+    def add_guild(self, name: str, owner: UserRef, *, shard: Optional[tuple[int, int]] = None) -> GuildState:
+        """Create a guild with @everyone, the bot's managed role and the bot as member (before connect);
+        ``shard=(id, count)`` picks an id that Discord's formula places on that shard."""
+        gid = self.snowflakes.next() if shard is None else self.snowflakes.next_on_shard(*shard)
         roles = {gid: p.role(gid, '@everyone', permissions=p.DEFAULT_EVERYONE_PERMISSIONS)}
         guild = GuildState(id=gid, name=name, owner_id=id_of(owner), roles=roles, members={}, joined_at=p.iso())
         self.state.guilds[gid] = guild
