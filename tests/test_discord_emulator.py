@@ -493,10 +493,8 @@ def test_bad_token_and_disallowed_intents_fail_like_discord() -> None:
 
 
 def second_guild(emu: Emulator) -> tuple[int, int]:
-    """A guild on the other of two shards than the default one, with alice in it; (guild id, channel id)."""
-    guild = emu.add_guild('Second', emu.owner, shard=(1 - shard_of(emu.guild_id, 2), 2))
-    emu.add_member_sync(guild.id, emu.alice)
-    return guild.id, int(emu.add_channel_sync(guild.id, 'general')['id'])
+    """A guild on the other of two shards than the default one; (guild id, channel id)."""
+    return emu.add_guild_on_shard(1 - shard_of(emu.guild_id, 2), 2)
 
 
 def sharded_bot(**kwargs: Any) -> commands.AutoShardedBot:
