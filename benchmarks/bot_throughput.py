@@ -2,7 +2,11 @@
 questions/s, latency from send to answer, errors, and how late the gateway heartbeats got meanwhile.
 
     python benchmarks/bot_throughput.py --data-dir DIR [--questions FILE] [--n 50] [--via command|mention]
-                                        [--heartbeat-ms 300] [--timeout 300]
+                                        [--heartbeat-ms 300] [--timeout 300] [--profile FILE]
+
+`burst_loop_cpu_ms` is the CPU time of the bot's event-loop thread in the first second after the questions
+are sent (time.thread_time: the answering threads and waits for the GIL are not in it); `--profile` writes a
+cProfile of that thread over that second, in the same CPU time.
 """
 
 from __future__ import annotations
@@ -10,28 +14,31 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import cProfile
 import json
+import pstats
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from discord_emulator import loopback_only, running_client  # noqa: E402
+from discord_emulator.harness import patched_discord  # noqa: E402
+from discord_emulator.server import Emulator, start_emulator  # noqa: E402
+from discord_emulator.state import RestCall  # noqa: E402
 
 from benchmarks.query_latency import QUESTIONS  # noqa: E402
 from benchmarks.results import percentiles, write  # noqa: E402
 from bot.app import NewsdeskBot  # noqa: E402
 from bot.replies import APOLOGY  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
-from discord_emulator import loopback_only, running_client  # noqa: E402
-from discord_emulator.harness import patched_discord  # noqa: E402
-from discord_emulator.server import Emulator, start_emulator  # noqa: E402
-from discord_emulator.state import RestCall  # noqa: E402
 from index.evaluate import corpus_desk, load_questions  # noqa: E402
 from index.service import Newsdesk  # noqa: E402
 
@@ -86,7 +93,27 @@ def answers(emu: Emulator) -> dict[str, RestCall]:
     return found
 
 
-async def run(desk: Newsdesk, questions: list[str], via: str, heartbeat_ms: int, timeout: float) -> dict[str, Any]:
+BURST_SECONDS = 1.0
+
+
+def watch_loop(profile: cProfile.Profile | None) -> Callable[[], float]:
+    """Start counting the calling thread's CPU time (and profiling, if given); the returned function reads
+    the count of the first BURST_SECONDS."""
+    began, spent = time.thread_time(), []
+    if profile:
+        profile.enable()
+
+    def stop() -> None:
+        spent.append(time.thread_time() - began)
+        if profile:
+            profile.disable()
+
+    asyncio.get_running_loop().call_later(BURST_SECONDS, stop)
+    return lambda: round(spent[0] * 1000, 1) if spent else float("nan")
+
+
+async def run(desk: Newsdesk, questions: list[str], via: str, heartbeat_ms: int, timeout: float,
+              profile: cProfile.Profile | None = None) -> dict[str, Any]:
     settings = BotSettings(cooldown_seconds=0)
     remote = Remote(heartbeat_interval_ms=heartbeat_ms)
     emu = remote.emu
@@ -98,6 +125,7 @@ async def run(desk: Newsdesk, questions: list[str], via: str, heartbeat_ms: int,
             async with running_client(emu, bot):
                 await bot.tree.sync()
                 began = time.monotonic()
+                loop_cpu = watch_loop(profile)
                 asked = await asyncio.gather(*(ask(remote, question, via) for question in questions))
                 keys = {key for _, key in asked}
                 with contextlib.suppress(TimeoutError):
@@ -120,6 +148,7 @@ async def run(desk: Newsdesk, questions: list[str], via: str, heartbeat_ms: int,
             "answered": len(replies) - apologies, "abstained": abstained,
             "errors": unanswered + apologies + len(emu.violations), "unanswered": unanswered, "apologies": apologies,
             "violations": dict(Counter(violation.rule for violation in emu.violations)),
+            "burst_loop_cpu_ms": loop_cpu(),
             "heartbeat": {"interval_ms": heartbeat_ms, "beats": len(gaps), "max_gap_ms": round(longest * 1000, 1),
                           "max_gap_over_interval": round(longest * 1000 / heartbeat_ms, 2)}}
 
@@ -133,14 +162,20 @@ def main() -> None:
                         help="/ask interactions, or messages mentioning the bot")
     parser.add_argument("--heartbeat-ms", type=int, default=300, help="gateway heartbeat interval the emulator sets")
     parser.add_argument("--timeout", type=float, default=300, help="seconds to wait for every answer")
+    parser.add_argument("--profile", type=Path, help="write a cProfile (pstats) of the bot's event loop over the "
+                        "burst's first second, in CPU time")
     args = parser.parse_args()
+    profile = cProfile.Profile(time.thread_time) if args.profile else None
     questions = [q.question for q in load_questions(args.questions, args.n)]
     with loopback_only():
         desk = corpus_desk(args.data_dir)
         desk.ask("warm up")
-        figures = asyncio.run(run(desk, questions, args.via, args.heartbeat_ms, args.timeout))
+        figures = asyncio.run(run(desk, questions, args.via, args.heartbeat_ms, args.timeout, profile))
     figures["chunks"] = desk.generation().manifest.chunks
     print(json.dumps(figures, indent=2))
+    if profile and args.profile:
+        profile.dump_stats(args.profile)
+        pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(25)
     write(f"bot_throughput_{args.via}_{figures['chunks']}", figures)
 
 

@@ -12,11 +12,17 @@ import discord
 import typer
 
 from bot.app import NewsdeskBot
-from bot.settings import load_bot_settings
+from bot.settings import SHARD_COUNT, SHARD_IDS, load_bot_settings
 from index.errors import ConfigError
 from index.service import Newsdesk
 
 log = logging.getLogger("newsdesk.bot")
+# Gateway close codes for shard settings Discord will not serve ("Gateway Close Event Codes").
+SHARD_REFUSALS = {
+    4010: f"an invalid shard; {SHARD_IDS} must be below {SHARD_COUNT}, and the count the same in every process",
+    4011: f"too many servers for {SHARD_COUNT}; raise it, or unset it and {SHARD_IDS} to use the count Discord "
+          "recommends",
+}
 
 
 def register_commands(app: typer.Typer) -> None:
@@ -42,6 +48,10 @@ def serve(bot: NewsdeskBot, token: str) -> None:
         raise ConfigError("Discord refused the token; check NEWSDESK_DISCORD_TOKEN") from exc
     except aiohttp.ClientConnectionError as exc:
         raise ConfigError(f"cannot reach Discord (network): {exc}") from exc
+    except discord.ConnectionClosed as exc:
+        if exc.code not in SHARD_REFUSALS:
+            raise
+        raise ConfigError(f"Discord closed shard {exc.shard_id} with {exc.code}: {SHARD_REFUSALS[exc.code]}") from exc
     except discord.PrivilegedIntentsRequired as exc:
         raise ConfigError("Q&A channels need the Message Content intent: switch it on in the Discord Developer "
                           "Portal (Bot > Privileged Gateway Intents), or unset NEWSDESK_DISCORD_QA_CHANNELS") from exc

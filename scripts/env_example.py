@@ -14,8 +14,7 @@ from pydantic.fields import FieldInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.settings import PREFIX as BOT_PREFIX  # noqa: E402
-from bot.settings import BotSettings  # noqa: E402
+from bot.settings import BotSettings, variable  # noqa: E402
 from index.config import PREFIX, PROJECT_ROOT, Settings  # noqa: E402
 
 TARGET = PROJECT_ROOT / ".env.example"
@@ -63,7 +62,7 @@ def entries(model: type[BaseModel], prefix: str, section: str = "") -> dict[str,
 
 def render() -> str:
     sections = entries(Settings, PREFIX)
-    sections["bot"] = entries(BotSettings, BOT_PREFIX)[""]
+    sections["bot"] = [(variable(name), info) for name, info in BotSettings.model_fields.items()]
     blocks = [INTRO]
     for section, items in sections.items():
         if not items:

@@ -245,6 +245,28 @@ def test_start_logs_one_line_with_mode_index_and_servers_and_no_voice_warnings(
     assert not [r for r in caplog.records if "voice will NOT be supported" in r.getMessage()]
 
 
+def test_a_slow_index_load_at_connect_keeps_the_gateway_beating(library: Newsdesk,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """on_ready reads the index status, which loads a new generation after another process re-indexed."""
+    interval = 0.3
+    status = library.status
+
+    def loading() -> Any:
+        time.sleep(4 * interval)  # a generation load at 97k chunks takes 0.65 s
+        return status()
+
+    monkeypatch.setattr(library, "status", loading)
+
+    async def scenario() -> None:
+        async with emulator(heartbeat_interval_ms=int(interval * 1000)) as emu:
+            async with live(emu, library):
+                await asyncio.sleep(6 * interval)
+            gaps = [round(beat.gap, 2) for beat in emu.heartbeats[1:]]
+            assert len(gaps) >= 4 and max(gaps) < interval * 1.5, gaps
+
+    run(scenario)
+
+
 # ---------------------------------------------------------------------------------------- questions
 
 

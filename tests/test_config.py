@@ -70,3 +70,33 @@ def test_env_file_is_the_current_directorys_else_the_projects(tmp_path, monkeypa
     assert load_bot_settings(config.env_file()).cooldown_seconds == 3
     (elsewhere / ".env").write_text("NEWSDESK_CANDIDATES=9\n")
     assert config.env_file() == elsewhere / ".env" and load_settings().retrieval.candidates == 9
+
+
+@pytest.mark.parametrize(("count", "ids", "problem"), [
+    (None, "1", r"NEWSDESK_SHARD_IDS: .*needs the total: set NEWSDESK_SHARD_COUNT"),
+    ("2", "0,2", r"NEWSDESK_SHARD_IDS: .*shard 2 does not exist: with NEWSDESK_SHARD_COUNT=2 the ids are 0\.\.1"),
+    ("2", "-1", r"shard -1 does not exist"),
+    ("2", "1,1", r"shard\(s\) 1 listed twice"),
+    ("2", "one", r"expected shard ids separated by commas, e\.g\. 0,1"),
+    ("0", None, r"NEWSDESK_SHARD_COUNT: Input should be greater than or equal to 1"),
+])
+def test_shard_settings_a_process_cannot_run_are_refused_naming_the_fix(
+        monkeypatch: pytest.MonkeyPatch, count: str | None, ids: str | None, problem: str) -> None:
+    for name, value in (("NEWSDESK_SHARD_COUNT", count), ("NEWSDESK_SHARD_IDS", ids)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=problem):
+        load_bot_settings()
+
+
+def test_shards_default_to_discords_choice_and_take_a_subset_of_the_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in bot_names():
+        monkeypatch.delenv(name, raising=False)
+    assert (load_bot_settings().shard_count, load_bot_settings().shard_ids) == (None, None)
+    monkeypatch.setenv("NEWSDESK_SHARD_COUNT", "3")
+    monkeypatch.setenv("NEWSDESK_SHARD_IDS", "")
+    assert (load_bot_settings().shard_count, load_bot_settings().shard_ids) == (3, None)
+    monkeypatch.setenv("NEWSDESK_SHARD_IDS", "2, 0")
+    assert load_bot_settings().shard_ids == [2, 0]

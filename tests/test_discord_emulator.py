@@ -15,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from discord_emulator import InteractionRejected, emulator, loopback_only, rules, running_client
+from discord_emulator.gateway import shard_of
 from discord_emulator.server import Emulator
 
 TEST_TIMEOUT = 20.0
@@ -487,6 +488,90 @@ def test_bad_token_and_disallowed_intents_fail_like_discord() -> None:
                 async with running_client(emu, make_bot(), token='not-the-token'):
                     pass
             assert [c.status for c in emu.calls if c.path == '/users/@me'] == [200, 401]
+
+    run(scenario)
+
+
+def second_guild(emu: Emulator) -> tuple[int, int]:
+    """A guild on the other of two shards than the default one; (guild id, channel id)."""
+    return emu.add_guild_on_shard(1 - shard_of(emu.guild_id, 2), 2)
+
+
+def sharded_bot(**kwargs: Any) -> commands.AutoShardedBot:
+    return commands.AutoShardedBot(command_prefix=commands.when_mentioned, intents=discord.Intents.default(), guild_ready_timeout=0.1,
+                                   **kwargs)
+
+
+def test_shards_follow_discords_recommendation_and_formula() -> None:
+    async def scenario() -> None:
+        async with emulator(guilds_per_shard=1) as emu:
+            second, _ = second_guild(emu)
+            async with running_client(emu, sharded_bot()) as bot:
+                assert bot.shard_count == 2 and sorted(bot.shards) == [0, 1]
+                assert {bot.get_guild(g).shard_id for g in (emu.guild_id, second)} == {0, 1}  # type: ignore[union-attr]
+            assert sorted(i['shard'] for i in emu.identifies) == [[0, 2], [1, 2]]
+            assert emu.violations == []
+
+    run(scenario)
+
+
+def test_each_shard_gets_only_its_guilds_events_and_interactions() -> None:
+    async def scenario() -> None:
+        async with emulator() as emu:
+            second, channel = second_guild(emu)
+            seen: dict[int, list[tuple[str, int | None]]] = {0: [], 1: []}
+
+            def watching(shard: int) -> commands.AutoShardedBot:
+                bot = sharded_bot(shard_count=2, shard_ids=[shard])
+
+                @bot.event
+                async def on_message(message: discord.Message) -> None:
+                    if not message.author.bot:
+                        seen[shard].append(('message', message.guild.id if message.guild else None))
+
+                @bot.tree.command(description='Says which shard answered')
+                async def where(interaction: discord.Interaction) -> None:
+                    seen[shard].append(('where', interaction.guild_id))
+                    await interaction.response.send_message(f'shard {shard}')
+
+                return bot
+
+            zero, one = watching(0), watching(1)
+            async with running_client(emu, zero), running_client(emu, one):
+                await zero.tree.sync()
+                owners = {shard_of(emu.guild_id, 2): emu.guild_id, shard_of(second, 2): second}
+                assert [g.id for g in zero.guilds] == [owners[0]] and [g.id for g in one.guilds] == [owners[1]]
+                first = await emu.send_command('where')
+                other = await emu.send_command('where', channel_id=channel)
+                for handle, guild in ((first, emu.guild_id), (other, second)):
+                    assert (await handle).data['content'] == f'shard {shard_of(guild, 2)}'
+                await emu.send_user_message(channel, emu.alice, 'hello')
+                await emu.send_user_message(int(emu.open_dm(emu.alice)['id']), emu.alice, 'psst')
+                await emu.wait_until(lambda: sum(e == 'message' for e, _ in seen[0] + seen[1]) == 2)
+                await asyncio.sleep(0.1)  # a wrongly routed copy would arrive meanwhile
+            shard = shard_of(second, 2)
+            expected = {0: [('where', owners[0])], 1: [('where', owners[1])]}
+            expected[shard].append(('message', second))
+            expected[0].append(('message', None))  # DMs go to shard 0
+            assert {k: sorted(v, key=str) for k, v in seen.items()} == {k: sorted(v, key=str) for k, v in expected.items()}
+            assert emu.violations == []
+
+    run(scenario)
+
+
+def test_invalid_shards_and_too_many_guilds_are_refused_like_discord() -> None:
+    async def scenario() -> None:
+        async with emulator(max_guilds_per_shard=1) as emu:
+            second_guild(emu)
+            with pytest.raises(discord.ConnectionClosed) as invalid:
+                async with running_client(emu, sharded_bot(shard_count=2, shard_ids=[2])):
+                    pass
+            with pytest.raises(discord.ConnectionClosed) as crowded:
+                async with running_client(emu, make_bot()):
+                    pass
+            async with running_client(emu, sharded_bot(shard_count=2)) as bot:
+                assert len(bot.guilds) == 2
+            assert (invalid.value.code, crowded.value.code) == (4010, 4011)
 
     run(scenario)
 

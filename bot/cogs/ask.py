@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot import choices, limits
 from bot.checks import Cooldown, checked_window
-from bot.render import render_answer, render_text, shorten
+from bot.render import Reply, render_answer, render_text, shorten
 from bot.replies import APOLOGY, apologise, explanation
 from bot.settings import BotSettings
 from index.errors import BadQuestion, NewsdeskError
@@ -67,7 +67,7 @@ def feedback_view(answer_id: int) -> discord.ui.View:
 class AskCog(commands.Cog):
     """Answers run in worker threads, at most `max_concurrent` at once, so the gateway keeps beating."""
 
-    def __init__(self, bot: commands.Bot, desk: Newsdesk, settings: BotSettings) -> None:
+    def __init__(self, bot: commands.AutoShardedBot, desk: Newsdesk, settings: BotSettings) -> None:
         self.bot, self.desk, self.settings = bot, desk, settings
         self.cooldown = Cooldown(settings.cooldown_seconds)
         self._questions = asyncio.Semaphore(settings.max_concurrent)
@@ -99,10 +99,13 @@ class AskCog(commands.Cog):
         return None
 
     async def _send_answer(self, answer: Answer, send: Any) -> None:
-        reply = render_answer(answer, self.desk.prompts)
-        answer_id = await asyncio.to_thread(self.desk.record_answer, answer)
+        reply, answer_id = await asyncio.to_thread(self._recorded_reply, answer)
         await send(content=reply.content, embeds=reply.embeds, view=feedback_view(answer_id),
                    allowed_mentions=NONE)
+
+    def _recorded_reply(self, answer: Answer) -> tuple[Reply, int]:
+        """Rendering rides along with recording the answer, off the event loop the gateway shares."""
+        return render_answer(answer, self.desk.prompts), self.desk.record_answer(answer)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

@@ -1,4 +1,7 @@
-"""Gateway v10 websocket: HELLO/IDENTIFY/READY/RESUME, heartbeats, intent-filtered dispatches.
+"""Gateway v10 websocket: HELLO/IDENTIFY/READY/RESUME, heartbeats, intent-filtered dispatches, shards.
+
+A session identified with ``shard: [id, count]`` receives the events of the guilds with
+``(guild_id >> 22) % count == id`` (and DMs on shard 0), as Discord routes them.
 
 Frames are always sent as uncompressed JSON text. discord.py asks for ``compress=zlib-stream`` (or
 zstd) but only runs its decompressor on binary frames, so text frames are accepted unchanged.
@@ -26,6 +29,8 @@ CLOSE_UNKNOWN_OPCODE = 4001
 CLOSE_DECODE_ERROR = 4002
 CLOSE_AUTHENTICATION_FAILED = 4004
 CLOSE_ALREADY_AUTHENTICATED = 4005
+CLOSE_INVALID_SHARD = 4010
+CLOSE_SHARDING_REQUIRED = 4011
 CLOSE_INVALID_API_VERSION = 4012
 CLOSE_INVALID_INTENTS = 4013
 CLOSE_DISALLOWED_INTENTS = 4014
@@ -40,6 +45,7 @@ class GatewaySession:
     session_id: str
     identify: dict[str, Any]
     intents: int
+    shard: tuple[int, int] = (0, 1)
     seq: int = 0
     sent: list[dict[str, Any]] = field(default_factory=list)
     ws: Optional[web.WebSocketResponse] = None
@@ -47,6 +53,33 @@ class GatewaySession:
 
     def has(self, intent: int) -> bool:
         return bool(self.intents & intent)
+
+    def owns(self, guild_id: Optional[int]) -> bool:
+        """Whether this session's shard receives the guild's events (DMs go to shard 0)."""
+        shard_id, count = self.shard
+        return shard_id == 0 if guild_id is None else shard_of(guild_id, count) == shard_id
+
+
+def shard_of(guild_id: int, count: int) -> int:
+    """Discord's sharding formula."""
+    return (guild_id >> 22) % count
+
+
+def event_guild(event: str, data: dict[str, Any]) -> Optional[int]:
+    """The guild a dispatch is about (None for DMs and user-level events)."""
+    if 'guild_id' in data:
+        return int(data['guild_id']) if data['guild_id'] is not None else None
+    if event in ('GUILD_CREATE', 'GUILD_UPDATE', 'GUILD_DELETE'):
+        return int(data['id'])
+    return None
+
+
+def valid_shard(shard: Any) -> Optional[tuple[int, int]]:
+    """``[id, count]`` with 0 <= id < count, else None (Discord closes such an IDENTIFY with 4010)."""
+    if not isinstance(shard, list) or len(shard) != 2 or not all(type(n) is int for n in shard):
+        return None
+    shard_id, count = shard
+    return (shard_id, count) if 0 <= shard_id < count else None
 
 
 def event_intent(event: str, data: dict[str, Any]) -> int:
@@ -159,12 +192,16 @@ class Gateway:
         if intents & p.PRIVILEGED_INTENTS & ~self.emu.config.privileged_intents:
             await ws.close(code=CLOSE_DISALLOWED_INTENTS, message=b'Disallowed intent(s).')
             return None
-        session = GatewaySession(session_id=secrets.token_hex(16), identify=data, intents=intents, ws=ws)
+        shard = (0, 1) if data.get('shard') is None else valid_shard(data['shard'])
+        if shard is None:
+            await ws.close(code=CLOSE_INVALID_SHARD, message=b'Invalid shard.')
+            return None
+        guild_ids = [gid for gid in self.emu.state.guilds if shard_of(gid, shard[1]) == shard[0]]
+        if len(guild_ids) > self.emu.config.max_guilds_per_shard:
+            await ws.close(code=CLOSE_SHARDING_REQUIRED, message=b'Sharding required.')
+            return None
+        session = GatewaySession(session_id=secrets.token_hex(16), identify=data, intents=intents, shard=shard, ws=ws)
         self.sessions[session.session_id] = session
-        shard = data.get('shard')
-        guild_ids = [
-            gid for gid in self.emu.state.guilds if shard is None or (gid >> 22) % shard[1] == shard[0]
-        ]
         ready: dict[str, Any] = {
             'v': 10,
             'user': {**self.emu.bot_user, 'verified': True, 'mfa_enabled': False, 'email': None},
@@ -182,8 +219,8 @@ class Gateway:
             'auth': {},
             '_trace': ['["discord-emulator",{"micros":0}]'],
         }
-        if shard is not None:
-            ready['shard'] = shard
+        if data.get('shard') is not None:
+            ready['shard'] = list(shard)
         await self._send_dispatch(session, 'READY', ready)
         if session.has(p.INTENT_GUILDS):
             for gid in guild_ids:
@@ -247,13 +284,15 @@ class Gateway:
                     pass  # kept in session.sent; delivered on RESUME like Discord does
 
     async def dispatch(self, event: str, data: dict[str, Any], per_session: Optional[SessionFilter] = None) -> None:
-        """Send a dispatch to every identified session whose intents allow it (buffered while disconnected).
+        """Send a dispatch to every identified session whose intents and shard allow it (buffered while
+        disconnected).
 
         ``per_session`` may rewrite the payload for one session or return None to skip it.
         """
         needed = event_intent(event, data)
+        guild_id = event_guild(event, data)
         for session in list(self.sessions.values()):
-            if needed and not session.has(needed):
+            if (needed and not session.has(needed)) or not session.owns(guild_id):
                 continue
             body = data if per_session is None else per_session(session)
             if body is not None:

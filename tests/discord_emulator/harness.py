@@ -20,14 +20,22 @@ ClientT = TypeVar('ClientT', bound=discord.Client)
 
 @contextlib.contextmanager
 def patched_discord(emu: Emulator) -> Iterator[None]:
-    """Point discord.py's REST base and default gateway at ``emu``; restore them afterwards.
+    """Point discord.py's REST base and default gateway at ``emu``; restore them afterwards."""
+    with discord_at(emu.api_base, emu.gateway_url):
+        yield
+
+
+@contextlib.contextmanager
+def discord_at(api_base: str, gateway_url: str) -> Iterator[None]:
+    """Point discord.py at an emulator by its URLs (``emu.api_base``, ``emu.gateway_url``), as a bot in
+    another process needs; restore them afterwards.
 
     These two class attributes are the only seams: Route reads BASE when each request is built,
     and DiscordWebSocket.from_client reads DEFAULT_GATEWAY on (re)connect.
     """
     old_base, old_gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    Route.BASE = emu.api_base
-    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(emu.gateway_url)
+    Route.BASE = api_base
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
     try:
         yield
     finally:

@@ -81,6 +81,14 @@ class SnowflakeGenerator:
         self._last = max(candidate, self._last + 1)
         return self._last
 
+    def next_on_shard(self, shard_id: int, count: int) -> int:
+        """The next snowflake whose millisecond part puts a guild on ``shard_id`` of ``count`` shards."""
+        millis = self.next() >> 22
+        offset = (shard_id - millis) % count
+        if offset:
+            self._last = (millis + offset) << 22
+        return self._last
+
 
 def iso(when: Optional[float] = None) -> str:
     """ISO-8601 UTC timestamp as Discord formats it."""

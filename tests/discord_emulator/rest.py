@@ -288,7 +288,8 @@ class RestApi:
 
     async def get_gateway_bot(self, request: web.Request) -> web.Response:
         limit = {'total': 1000, 'remaining': 999, 'reset_after': 14400000, 'max_concurrency': 1}
-        return json_response({'url': self.emu.gateway_url.rstrip('/'), 'shards': 1, 'session_start_limit': limit})
+        shards = max(1, math.ceil(len(self.emu.state.guilds) / self.emu.config.guilds_per_shard))
+        return json_response({'url': self.emu.gateway_url.rstrip('/'), 'shards': shards, 'session_start_limit': limit})
 
     async def get_application(self, request: web.Request) -> web.Response:
         emu = self.emu

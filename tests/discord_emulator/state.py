@@ -24,6 +24,10 @@ class EmulatorConfig:
     # Privileged intents switched on in the developer portal; identifying with others closes 4014.
     privileged_intents: int = payloads.PRIVILEGED_INTENTS
     attachment_size_limit: int = 10 * 1024 * 1024
+    # GET /gateway/bot recommends one shard per this many guilds; a shard holding more than
+    # max_guilds_per_shard is refused at IDENTIFY with 4011 (Discord: about 1,000 and 2,500).
+    guilds_per_shard: int = 1000
+    max_guilds_per_shard: int = 2500
 
 
 @dataclass

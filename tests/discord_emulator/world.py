@@ -66,9 +66,10 @@ class World(abc.ABC):
         self.state.users[int(data['id'])] = data
         return data
 
-    def add_guild(self, name: str, owner: UserRef) -> GuildState:
-        """Create a guild with @everyone, the bot's managed role and the bot as member (before connect)."""
-        gid = self.snowflakes.next()
+    def add_guild(self, name: str, owner: UserRef, *, shard: Optional[tuple[int, int]] = None) -> GuildState:
+        """Create a guild with @everyone, the bot's managed role and the bot as member (before connect);
+        ``shard=(id, count)`` picks an id that Discord's formula places on that shard."""
+        gid = self.snowflakes.next() if shard is None else self.snowflakes.next_on_shard(*shard)
         roles = {gid: p.role(gid, '@everyone', permissions=p.DEFAULT_EVERYONE_PERMISSIONS)}
         guild = GuildState(id=gid, name=name, owner_id=id_of(owner), roles=roles, members={}, joined_at=p.iso())
         self.state.guilds[gid] = guild
@@ -77,6 +78,15 @@ class World(abc.ABC):
         )
         self.add_member_sync(gid, self.bot_user, roles=[int(bot_role['id'])])
         return guild
+
+    def add_guild_on_shard(self, shard_id: int, count: int, name: str = 'Second') -> tuple[int, int]:
+        """Another guild like the default one (``owner`` an Admin, alice a member, a #general channel) whose
+        id Discord's formula places on ``shard_id`` of ``count``; returns (guild id, channel id)."""
+        guild = self.add_guild(name, self.owner, shard=(shard_id, count))
+        admin = int(self.add_role_sync(guild.id, 'Admin', permissions=p.ADMINISTRATOR)['id'])
+        self.add_member_sync(guild.id, self.owner, roles=[admin])
+        self.add_member_sync(guild.id, self.alice)
+        return guild.id, int(self.add_channel_sync(guild.id, 'general')['id'])
 
     def add_role_sync(
         self, guild_id: int, name: str, *, permissions: int = 0, bot_id: Optional[int] = None
