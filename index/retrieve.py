@@ -13,7 +13,7 @@ from pydantic import Field
 
 from index.facets import Facet
 from index.models import Passage, StageConfig
-from index.store import ArticleFilter, Generation
+from index.store import ArticleFilter, Reader
 from index.terms import STOPWORDS
 
 _TERM = re.compile(r"\w+", re.UNICODE)
@@ -62,7 +62,7 @@ def content_terms(text: str) -> set[str]:
 
 
 def retrieve(
-    generation: Generation,
+    generation: Reader,
     question: str,
     query_vector: np.ndarray | None,
     where: ArticleFilter,
@@ -81,8 +81,7 @@ def retrieve(
     if config.recent_days > 0:
         since = (where.as_of or date.today()) - timedelta(days=config.recent_days)
         window = generation.selection(replace(where, since=max(since, where.since) if where.since else since))
-        listed = set(window.ids.tolist())
-        recent_keyword = [(i, score) for i, score in keyword if (i in listed) != window.skip][: config.candidates]
+        recent_keyword = window.admits(keyword)[: config.candidates]
         recent_dense = generation.dense(query_vector, config.candidates, window) \
             if dense and query_vector is not None else []
         rankings += [("dense", recent_dense, config.recent_weight),
@@ -110,7 +109,7 @@ def retrieve(
     return selected, list(dict.fromkeys(p.chunk.article_id for p in ranked))
 
 
-def with_facets(generation: Generation, question: str, where: ArticleFilter, config: RetrievalConfig,
+def with_facets(generation: Reader, question: str, where: ArticleFilter, config: RetrievalConfig,
                 passages: list[Passage], facets: Sequence[tuple[Facet, np.ndarray]]) -> list[Passage]:
     """Each named outlet's (or day's) own best passages join the question's: an outlet the question names
     must have its say even when another outlet's coverage outranks all of its passages. Each facet is
@@ -128,7 +127,7 @@ def with_facets(generation: Generation, question: str, where: ArticleFilter, con
     return merged
 
 
-def _reranked(generation: Generation, ranked: list[Passage], query_vector: np.ndarray,
+def _reranked(generation: Reader, ranked: list[Passage], query_vector: np.ndarray,
               config: RetrievalConfig) -> list[Passage]:
     """Lift each of the top fused passages by its best sentence's similarity to the question.
 
@@ -146,7 +145,7 @@ def _reranked(generation: Generation, ranked: list[Passage], query_vector: np.nd
 
 
 def _rankings(
-    generation: Generation, question: str, query_vector: np.ndarray | None, where: ArticleFilter,
+    generation: Reader, question: str, query_vector: np.ndarray | None, where: ArticleFilter,
     config: RetrievalConfig, keyword_k: int,
 ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
     """(dense, keyword) rankings of chunk ids; a mode leaves the other one empty."""
