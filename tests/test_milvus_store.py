@@ -8,12 +8,18 @@ every desk's index in Milvus Lite (docs/deploy.md).
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_generation_switch import add_articles
 
 from index.config import PROJECT_ROOT, load_settings
 from index.embed import Embedder
@@ -141,3 +147,44 @@ def test_a_writer_that_dies_before_its_commit_is_never_seen_and_is_undone_by_the
     latest = desk.store.load(desk.expected(), check=True)
     assert {a.id for a, _ in latest.articles()} == {"000_a40fa405f421a0a6"}
     assert not desk.ask("Why was Russia expelled from the G8?").abstained
+
+
+KILL_ROUNDS = 4
+
+
+def test_reindex_processes_killed_at_spread_out_moments_leave_old_or_new_in_milvus_lite(make_desk,
+                                                                                       tmp_path: Path) -> None:
+    """Real `newsdesk index` processes on the Milvus Lite file, SIGKILLed while they write; the desk of this
+    process lets go of the file first (Milvus Lite opens it from one process at a time)."""
+
+    def live_ids() -> set[str]:
+        desk = make_desk(store="milvus")
+        generation = desk.store.load(desk.expected(), check=True)
+        ids = {article.id for article, _ in generation.articles()}
+        assert desk.ask("Why was Russia expelled from the G8?").generation == generation.name
+        desk.store.close()
+        return ids
+
+    desk = make_desk(store="milvus")
+    desk.reindex()
+    desk.store.close()
+    articles = tmp_path / "articles"
+    env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path / "data"), "NEWSDESK_SEEDS_DIR": str(tmp_path / "seeds"),
+           "NEWSDESK_ARTICLES_DIR": str(articles), "NEWSDESK_STORE": "milvus"}
+    kills = 0
+    for round_number in range(KILL_ROUNDS):
+        old = live_ids()
+        new = old | add_articles(articles / f"round{round_number}", 8 + 2 * round_number)
+        process = subprocess.Popen([sys.executable, "-m", "index", "index"], env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        time.sleep(2.0 + 1.0 * round_number)  # start, Milvus Lite, model load, reading, embedding, writing, commit
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait(60)
+        assert live_ids() in (old, new)
+    assert kills >= KILL_ROUNDS // 2
+    finished = subprocess.run([sys.executable, "-m", "index", "index"], env=env, capture_output=True, text=True,
+                              timeout=300)
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert live_ids() == old | {f"harbour-{n:02d}" for n in range(8 + 2 * (KILL_ROUNDS - 1))}

@@ -177,11 +177,13 @@ class MilvusGeneration(Coverage):
         return [Span(row["start"], row["end"]) for row in sorted(rows, key=lambda r: r["start"])]
 
     def sentences_within(self, chunks: Sequence[Chunk]) -> list[tuple[int, str, int, int, np.ndarray]]:
-        """As the file store's: (chunk id, article id, start, end, vector) per sentence inside each chunk."""
+        """As the file store's: (chunk id, article id, start, end, vector) per sentence inside each chunk; only
+        those sentences' vectors are read (one query, one range per chunk)."""
         if not chunks:
             return []
-        rows = self._rows("sentences", f"article_id in {quoted(sorted({c.article_id for c in chunks}))}",
-                          ["article_id", "start", "end", "vector"])
+        inside = " or ".join(f"(article_id == {quoted([c.article_id])[1:-1]} and start >= {c.start} and "
+                             f"start < {c.end} and end <= {c.end})" for c in chunks)
+        rows = self._rows("sentences", inside, ["article_id", "start", "end", "vector"])
         by_article: dict[str, list[dict[str, Any]]] = {}
         for row in sorted(rows, key=lambda r: r["start"]):
             by_article.setdefault(row["article_id"], []).append(row)

@@ -81,6 +81,17 @@ class MilvusStore:
             generation.verify()
         return generation
 
+    def close(self) -> None:
+        """Let go of Milvus; a Milvus Lite file (locked by the in-process server that opened it) is released
+        for another process."""
+        if "client" in self.__dict__:
+            self.client.close()
+            del self.__dict__["client"]
+            if not self.paged:
+                from milvus_lite.server_manager import server_manager_instance
+
+                server_manager_instance.release_server(self.uri)
+
     def lock(self) -> AbstractContextManager[None]:
         return writer_lock(self.data_dir)
 
