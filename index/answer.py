@@ -17,7 +17,7 @@ from index.chunk import Span
 from index.facets import Facet, Reading
 from index.models import Answer, Article, Passage, Quote, SourceRef, StageConfig
 from index.retrieve import RetrievalConfig, content_terms
-from index.store import ArticleFilter, Generation
+from index.store import ArticleFilter, Reader
 
 log = logging.getLogger(__name__)
 # Quote characters of one answer at most, however many outlets it compares: one Discord message carries
@@ -101,7 +101,7 @@ def compose(
     query_vector: np.ndarray,
     passages: list[Passage],
     ranking: list[str],
-    generation: Generation,
+    generation: Reader,
     config: AnswerConfig,
     as_of: date | None = None,
     where: ArticleFilter = ArticleFilter(),
@@ -140,7 +140,7 @@ def compose(
                   generation=generation.name)
 
 
-def carried(quotes: list[Quote], copies: dict[str, list[str]], generation: Generation) -> list[Quote]:
+def carried(quotes: list[Quote], copies: dict[str, list[str]], generation: Reader) -> list[Quote]:
     """Each quote names the other outlets that carried its article's text, with their dates, and who
     spoke the quotations inside it."""
     others = generation.articles_by_id(i for q in quotes for i in copies.get(q.article_id, ()))
@@ -165,7 +165,7 @@ def _score_sentences(
     query_vector: np.ndarray,
     passages: list[Passage],
     articles: dict[str, Article],
-    generation: Generation,
+    generation: Reader,
     weights: Weights,
     as_of: date,
     recent_days: int,
@@ -229,7 +229,7 @@ class _Pick:
         return self.spans[self.last].end - self.spans[self.first].start
 
 
-def _select(candidates: list[Candidate], articles: dict[str, Article], generation: Generation,
+def _select(candidates: list[Candidate], articles: dict[str, Article], generation: Reader,
             config: AnswerConfig, facets: Sequence[tuple[Facet, np.ndarray]] = (),
             copies: dict[str, list[str]] | None = None) -> list[Quote]:
     """Best sentences first, each grown into a short excerpt; quote budget left over lengthens them.

@@ -22,7 +22,7 @@ import numpy as np
 from index import outlets
 from index.errors import ConfigError
 from index.models import AbstainReason, Answerability, Passage
-from index.store import ArticleFilter, Generation
+from index.store import ArticleFilter, Reader
 from index.terms import TOKEN, fold, present, question_terms
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
@@ -146,7 +146,7 @@ class Signals:
     foreign_outlets: list[str]
 
 
-def signals(evidence: Evidence, generation: Generation) -> Signals:
+def signals(evidence: Evidence, generation: Reader) -> Signals:
     """The model's inputs, with the question's words missing from the corpus and from the passages.
 
     Each word weighs by its BM25 idf over the chunks, so "Euro" and "2024" count for more than "won".
@@ -222,7 +222,7 @@ def _share(flags: Iterable[bool]) -> float:
     return sum(items) / len(items) if items else 0.0
 
 
-def decide(evidence: Evidence, generation: Generation, threshold: float | None = None,
+def decide(evidence: Evidence, generation: Reader, threshold: float | None = None,
            model: Model | None = None) -> Decision:
     """Answer, or abstain with the reason a person can act on; label answers that cover only part."""
     model = model or default_model()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from index.chunk import (
     ChunkConfig,
@@ -18,7 +19,7 @@ from index.errors import IndexMismatch
 from index.ingest import read_all
 from index.models import Article, Chunk, IndexReport, Rejection
 from index.speakers import speakers
-from index.store import Expected, Generation, GenerationWriter, Store
+from index.store import Backend, Expected, Reader, Writer
 
 Progress = Callable[[str, int, int], None]
 
@@ -65,7 +66,7 @@ def _file_of(source: str) -> str:
 
 
 def reindex(
-    store: Store,
+    store: Backend[Any],
     embedder: Callable[[], Embedder],
     expected: Expected,
     roots: Iterable[Path],
@@ -74,7 +75,7 @@ def reindex(
     chunking: ChunkConfig,
     rebuild: bool = False,
     progress: Progress = _noop,
-) -> tuple[IndexReport, Generation | None]:
+) -> tuple[IndexReport, Reader | None]:
     """Bring the index in line with the files under `roots`; returns the new generation if one was written.
 
     `embedder` is a factory so that a re-index with nothing to do never loads the model.
@@ -82,7 +83,7 @@ def reindex(
     began = time.perf_counter()
     report = IndexReport()
     with store.lock():
-        base: Generation | None = None
+        base: Reader | None = None
         if not rebuild and store.current_name():
             try:
                 base = store.load(expected, upgrading=True)
@@ -121,7 +122,7 @@ def reindex(
         return report, store.load(expected, manifest.generation)
 
 
-def _apply(writer: GenerationWriter, base: Generation | None, articles: dict[str, Article], report: IndexReport,
+def _apply(writer: Writer, base: Reader | None, articles: dict[str, Article], report: IndexReport,
            model: Embedder, chunking: ChunkConfig, progress: Progress) -> int:
     """Write the report's changes into the next generation, embedding only chunks and sentences not stored
     yet; returns the number of chunks embedded."""

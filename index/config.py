@@ -22,6 +22,7 @@ from index.chunk import ChunkConfig
 from index.embed import EmbedConfig
 from index.errors import ConfigError
 from index.retrieve import RetrievalConfig
+from index.store.base import StoreConfig
 from index.vectors import Layout
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,7 @@ class Settings(BaseSettings):
     embed: EmbedConfig = EmbedConfig()
     chunk: ChunkConfig = ChunkConfig()
     vectors: Layout = Layout()
+    store: StoreConfig = StoreConfig()
     retrieval: RetrievalConfig = RetrievalConfig()
     answer: AnswerConfig = AnswerConfig()
 

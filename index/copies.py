@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from typing import Any
 
@@ -108,38 +108,44 @@ def _signature(db: sqlite3.Connection, article_id: str) -> np.ndarray | None:
     return np.frombuffer(row[0], dtype=np.uint32) if row and row[0] else None
 
 
-def _neighbours(db: sqlite3.Connection, article_id: str, own: np.ndarray) -> list[str]:
-    candidates = [row[0] for row in db.execute(
+def _candidates(db: sqlite3.Connection, article_id: str) -> list[str]:
+    return [row[0] for row in db.execute(
         "SELECT DISTINCT b2.article_id FROM copy_bands b1 JOIN copy_bands b2 ON b1.band = b2.band "
         "AND b1.hash = b2.hash WHERE b1.article_id = ? AND b2.article_id != ?", (article_id, article_id))]
-    close = []
-    for other in candidates:
-        values = _signature(db, other)
-        if values is not None and similarity(own, values) >= THRESHOLD:
-            close.append(other)
-    return close
 
 
-def regroup(db: sqlite3.Connection, touched: Iterable[str]) -> None:
-    """Recompute the groups that contain the touched articles (added, changed, or grouped with a removed
-    one): connected components of the copy relation, named by their smallest id; singletons have no row."""
+def components(touched: Iterable[str], signature_of: Callable[[str], np.ndarray | None],
+               candidates_of: Callable[[str], list[str]]) -> list[tuple[set[str], set[str]]]:
+    """(articles whose group is recomputed, the group they now form) for the groups containing the touched
+    articles: connected components of the copy relation; a removed article has no signature and no group.
+    The lookups are the store's: SQLite tables here, Milvus rows in store/milvus/."""
     done: set[str] = set()
+    found = []
     for start in sorted(set(touched)):
         if start in done:
             continue
         component, queue = {start}, [start]
         while queue:
             current = queue.pop()
-            own = _signature(db, current)
+            own = signature_of(current)
             if own is None:  # removed
                 component.discard(current)
                 continue
-            for other in _neighbours(db, current, own):
-                if other not in component:
+            for other in candidates_of(current):
+                values = signature_of(other) if other not in component else None
+                if values is not None and similarity(own, values) >= THRESHOLD:
                     component.add(other)
                     queue.append(other)
         done |= component | {start}
-        db.executemany("DELETE FROM copy_groups WHERE article_id = ?", [(a,) for a in component | {start}])
+        found.append((component | {start}, component))
+    return found
+
+
+def regroup(db: sqlite3.Connection, touched: Iterable[str]) -> None:
+    """Recompute the groups that contain the touched articles (added, changed, or grouped with a removed
+    one), named by their smallest id; singletons have no row."""
+    for cleared, component in components(touched, lambda a: _signature(db, a), lambda a: _candidates(db, a)):
+        db.executemany("DELETE FROM copy_groups WHERE article_id = ?", [(a,) for a in cleared])
         if len(component) > 1:
             name = min(component)
             db.executemany("INSERT INTO copy_groups VALUES (?, ?)", [(a, name) for a in component])

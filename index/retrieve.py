@@ -13,7 +13,7 @@ from pydantic import Field
 
 from index.facets import Facet
 from index.models import Passage, StageConfig
-from index.store import ArticleFilter, Generation
+from index.store import ArticleFilter, Reader
 from index.terms import STOPWORDS
 
 _TERM = re.compile(r"\w+", re.UNICODE)
@@ -60,7 +60,7 @@ def content_terms(text: str) -> set[str]:
 
 
 def retrieve(
-    generation: Generation,
+    generation: Reader,
     question: str,
     query_vector: np.ndarray | None,
     where: ArticleFilter,
@@ -106,7 +106,7 @@ def retrieve(
     return selected, list(dict.fromkeys(p.chunk.article_id for p in ranked))
 
 
-def with_facets(generation: Generation, question: str, where: ArticleFilter, config: RetrievalConfig,
+def with_facets(generation: Reader, question: str, where: ArticleFilter, config: RetrievalConfig,
                 passages: list[Passage], facets: Sequence[tuple[Facet, np.ndarray]]) -> list[Passage]:
     """Each named outlet's (or day's) own best passages join the question's: an outlet the question names
     must have its say even when another outlet's coverage outranks all of its passages. Each facet is
@@ -124,7 +124,7 @@ def with_facets(generation: Generation, question: str, where: ArticleFilter, con
     return merged
 
 
-def _reranked(generation: Generation, ranked: list[Passage], query_vector: np.ndarray,
+def _reranked(generation: Reader, ranked: list[Passage], query_vector: np.ndarray,
               config: RetrievalConfig) -> list[Passage]:
     """Lift each of the top fused passages by its best sentence's similarity to the question.
 
@@ -142,7 +142,7 @@ def _reranked(generation: Generation, ranked: list[Passage], query_vector: np.nd
 
 
 def _rankings(
-    generation: Generation, question: str, query_vector: np.ndarray | None, where: ArticleFilter,
+    generation: Reader, question: str, query_vector: np.ndarray | None, where: ArticleFilter,
     config: RetrievalConfig,
 ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
     """(dense, keyword) rankings of chunk ids; a mode leaves the other one empty."""

@@ -44,7 +44,7 @@ from index.models import (
 from index.outlets import resolve
 from index.prompts import Prompts
 from index.retrieve import Mode, RetrievalConfig, retrieve, with_facets
-from index.store import ArticleFilter, Expected, Generation, Store
+from index.store import ArticleFilter, Expected, Reader, open_store
 from index.timeline import TIMELINE_QUOTES, in_time_order
 
 __all__ = ["Mode", "Newsdesk", "Progress", "Prompts", "check_window", "clean_question", "parse_day"]
@@ -95,11 +95,11 @@ class Newsdesk:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.store = Store(settings.data_dir, settings.vectors)
+        self.store = open_store(settings.store, settings.data_dir, settings.vectors)
         self.prompts = Prompts.load(settings.prompts_dir)
         self.degraded: str | None = None
         self._embedder = embedder
-        self._generation: Generation | None = None
+        self._generation: Reader | None = None
         self._feedback: FeedbackStore | None = None
         self._lock = threading.Lock()
 
@@ -132,7 +132,7 @@ class Newsdesk:
         return Expected(model=s.embed.index_name, dimension=self._embedder.dimension if self._embedder else None,
                         chunk_max_tokens=s.chunk.max_tokens, chunk_overlap_sentences=s.chunk.overlap_sentences)
 
-    def generation(self) -> Generation:
+    def generation(self) -> Reader:
         """The live generation; picks up a re-index made by another process at the next call."""
         current = self.store.current_name()
         loaded = self._generation
@@ -143,7 +143,7 @@ class Newsdesk:
                 self._generation = self._load()
             return self._generation
 
-    def _load(self) -> Generation:
+    def _load(self) -> Reader:
         """Serve the newest generation that loads; an older one is served only as 'degraded'."""
         names = self.store.names()
         current = self.store.current_name()

@@ -41,6 +41,10 @@ class Selection:
     ids: np.ndarray
     skip: bool = False
 
+    def admits(self, ranking: list[tuple[int, float]]) -> list[tuple[int, float]]:
+        listed = set(self.ids.tolist())
+        return [(i, score) for i, score in ranking if (i in listed) != self.skip]
+
     def empty(self, total: int) -> bool:
         return len(self.ids) >= total if self.skip else len(self.ids) == 0
 

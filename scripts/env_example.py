@@ -25,6 +25,7 @@ TITLES = {
     "embed": "embedding model (changing it needs `newsdesk index --rebuild`)",
     "chunk": "chunking (changing it needs `newsdesk index --rebuild`)",
     "vectors": "vector index",
+    "store": "where the index lives (docs/deploy.md)",
     "retrieval": "retrieval",
     "answer": "answers",
     "answer.weights": "how quotes are scored",

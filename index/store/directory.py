@@ -17,7 +17,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +61,21 @@ class Expected:
                 f"the index was built with other settings ({'; '.join(diffs)}); "
                 "rebuild it with `newsdesk index --rebuild`"
             )
+
+
+@contextmanager
+def writer_lock(data_dir: Path) -> Iterator[None]:
+    """One writer at a time; a second re-index is refused, not queued."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / "reindex.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise ReindexBusy("a re-index is already running; try again when it has finished") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Store:
@@ -115,19 +130,8 @@ class Store:
                                "rebuild with `newsdesk index --rebuild`") from exc
         return generation
 
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        """One writer at a time; a second re-index is refused, not queued."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.data_dir / "reindex.lock", "w") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError as exc:
-                raise ReindexBusy("a re-index is already running; try again when it has finished") from exc
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def lock(self) -> AbstractContextManager[None]:
+        return writer_lock(self.data_dir)
 
     def writer(self, base: Generation | None, dimension: int) -> GenerationWriter:
         self.generations.mkdir(parents=True, exist_ok=True)

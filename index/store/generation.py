@@ -16,6 +16,7 @@ from index import vectors as vector_index
 from index.chunk import Span
 from index.errors import IndexCorrupt
 from index.models import Article, Chunk, Manifest
+from index.store.coverage import Coverage
 from index.store.disk import connect
 from index.store.filter import ArticleFilter
 from index.store.keywords import FOLDER as KEYWORDS
@@ -35,7 +36,7 @@ def _chunk_from_row(row: sqlite3.Row) -> Chunk:
     return Chunk(row["id"], row["article_id"], row["ordinal"], row["start"], row["end"], row["text"])
 
 
-class Generation:
+class Generation(Coverage):
     """A loaded, read-only generation; safe to share between threads (one SQLite connection each)."""
 
     def __init__(self, path: Path, manifest: Manifest, vectors: faiss.Index, nprobe: int = 32) -> None:
@@ -244,29 +245,13 @@ class Generation:
                     "SELECT DISTINCT outlet FROM articles WHERE outlet IS NOT NULL ORDER BY outlet")]
         return list(self._outlets)
 
-    def date_range(self, where: ArticleFilter = ArticleFilter()) -> tuple[date | None, date | None]:
-        _, low, high = self.coverage(where)
-        return low, high
-
-    def admitted(self, where: ArticleFilter) -> int:
-        """How many articles a filter lets through: zero turns an abstention into 'nothing matches'."""
-        return self.coverage(where)[0]
-
-    def coverage(self, where: ArticleFilter) -> tuple[int, date | None, date | None]:
-        """(articles, earliest, newest) a filter admits; remembered per filter, as a generation never changes
-        and most questions share one (as of today)."""
-        known = self._coverage.get(where)
-        if known is None:
-            clause, params = where.sql()
-            with self._cursor() as cur:
-                count, low, high = cur.execute(
-                    f"SELECT count(*), min(published), max(published) FROM articles a WHERE {clause}", params
-                ).fetchone()
-            known = (int(count), date.fromisoformat(low) if low else None, date.fromisoformat(high) if high else None)
-            if len(self._coverage) >= 1024:
-                self._coverage.clear()
-            self._coverage[where] = known
-        return known
+    def _coverage_of(self, where: ArticleFilter) -> tuple[int, date | None, date | None]:
+        clause, params = where.sql()
+        with self._cursor() as cur:
+            count, low, high = cur.execute(
+                f"SELECT count(*), min(published), max(published) FROM articles a WHERE {clause}", params
+            ).fetchone()
+        return int(count), date.fromisoformat(low) if low else None, date.fromisoformat(high) if high else None
 
     def document_frequencies(self, stems: Collection[str]) -> dict[str, int]:
         """Chunks holding each stem (index/terms.py), from the keyword index's term dictionary."""
