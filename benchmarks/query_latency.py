@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.results import percentiles, write  # noqa: E402
 from index.evaluate import corpus_desk, load_questions  # noqa: E402
-from index.retrieve import Mode, fts_query  # noqa: E402
+from index.retrieve import Mode  # noqa: E402
+from index.terms import fts_query  # noqa: E402
 
 QUESTIONS = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "realtimeqa-2023.jsonl"
 

@@ -24,8 +24,8 @@ import Stemmer
 from index import outlets
 from index.errors import ConfigError
 from index.models import AbstainReason, Answerability, Passage
-from index.retrieve import STOPWORDS
 from index.store import ArticleFilter, Generation
+from index.terms import STOPWORDS
 
 MODEL_FILE = Path(__file__).with_name("answerability.json")
 # The model's inputs, in the order of its weights (index/answerability.json).

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
@@ -14,23 +13,10 @@ from pydantic import Field
 from index.facets import Facet
 from index.models import Passage, StageConfig
 from index.store import ArticleFilter, Generation
-
-_TERM = re.compile(r"\w+", re.UNICODE)
-# Question words carry no topic; leaving them out keeps BM25 from rewarding "what" and "the".
-STOPWORDS = frozenset("""
-a about after again against all am an and any are as at be because been before being below between
-both but by can could did do does doing down during each few for from further had has have having he
-her here hers herself him himself his how i if in into is it its itself just me more most my myself
-no nor not now of off on once only or other our ours out over own same she should so some such than
-that the their theirs them themselves then there these they this those through to too under until up
-very was we were what when where which while who whom why will with would you your yours
-""".split())
-
+from index.terms import fts_query
 
 # How much deeper the BM25 list goes when the recent ranking is cut from it.
 WIDE = 10
-# Named outlets and days searched on their own, at most: each costs one filtered search.
-MAX_FACETS = 6
 
 
 class Mode(StrEnum):
@@ -56,25 +42,13 @@ class RetrievalConfig(StageConfig):
     per_article: int = Field(3, ge=1, le=20, validation_alias="per_article_passages",
                              description="Passages one article may contribute.")
     passages: int = Field(8, ge=1, le=100, description="Fused passages handed to the answerer.")
-    facet_passages: int = Field(3, ge=0, le=20, description="Passages searched for each outlet or day a question "
-                                "names (at most 6), added to the answerer's; 0 = off.")
+    facet_passages: int = Field(3, ge=0, le=20, description="Passages searched for each outlet, day or claim a "
+                                "question names (at most 8), added to the answerer's; 0 = off.")
     recent_days: int = Field(7, ge=0, le=3650, description="Also search the articles of the last N days before "
                              "the as-of date (or today) and fuse them in; 0 = off.")
     recent_weight: float = Field(0.5, ge=0.0, le=10.0, description="Weight of those recent rankings.")
     rerank_weight: float = Field(0.01, ge=0.0, le=100.0, description="In rerank mode, how much a passage's best "
                                  "sentence similarity adds to its fused score (a rank-1 hit is 1/61).")
-
-
-def content_terms(text: str) -> set[str]:
-    return {t for t in _TERM.findall(text.lower()) if t not in STOPWORDS}
-
-
-def fts_query(question: str) -> str | None:
-    """Quoted terms OR-ed together: FTS5 syntax in a question can never break the query."""
-    terms = [t for t in dict.fromkeys(_TERM.findall(question.lower())) if t not in STOPWORDS]
-    if not terms:
-        terms = list(dict.fromkeys(_TERM.findall(question.lower())))
-    return " OR ".join(f'"{t}"' for t in terms) or None
 
 
 def retrieve(
@@ -129,12 +103,13 @@ def retrieve(
 def with_facets(generation: Generation, question: str, where: ArticleFilter, config: RetrievalConfig,
                 passages: list[Passage], facets: Sequence[tuple[Facet, np.ndarray]]) -> list[Passage]:
     """Each named outlet's (or day's) own best passages join the question's: an outlet the question names
-    must have its say even when another outlet's coverage outranks all of its passages. Each facet is
-    searched with its own vector (its clause with the question) inside its outlet or day."""
+    must have its say even when another outlet's coverage outranks all of its passages. Each facet (an
+    outlet, day or claim the question names) is searched with its own vector inside its outlets or day,
+    without the recent-coverage rankings: what a question names is not about this week's news."""
     merged = list(passages)
     seen = {p.chunk.id for p in passages}
-    narrow = config.model_copy(update={"passages": config.facet_passages})
-    for facet, vector in list(facets)[:MAX_FACETS] if config.facet_passages else []:
+    narrow = config.model_copy(update={"passages": config.facet_passages, "recent_days": 0})
+    for facet, vector in facets if config.facet_passages else []:
         narrowed = facet.narrowed(where)
         if narrowed is None:
             continue
