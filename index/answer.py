@@ -246,8 +246,10 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
             copies: dict[str, list[str]] | None = None) -> list[Quote]:
     """Best sentences first, each grown into a short excerpt; quote budget left over lengthens them.
 
-    Each facet (an outlet or day the question names) first gets its own best sentence that clears the
-    floor, whatever the margin: a comparison must quote every side it names. The second pass matters when
+    Each facet (an outlet, day or claim the question names) first gets its own best sentences, kept by their
+    score for the facet, whatever the margin or their score for the whole question: a comparison must quote
+    every side it names (a report of 2023-10-02 about welcome bonuses scores low for a question about betting
+    lines, yet it is the one the question names). The second pass matters when
     few sentences clear the margin: "What did Pompeo say?" deserves the paragraph that follows the
     question, not one sentence and 1,100 unused characters.
     """
@@ -263,7 +265,8 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
     for candidate in [*firsts, *(c for c in ranked if c not in firsts)]:
         if len(picks) == config.max_quotes or (candidate.score < floor and candidate not in firsts):
             break
-        if candidate.relevance < config.floor or (candidate.article_id, candidate.span.start) in covered:
+        if (candidate.relevance < config.floor and candidate not in firsts) \
+                or (candidate.article_id, candidate.span.start) in covered:
             continue
         article = articles[candidate.article_id]
         if sum(p.article.id == article.id for p in picks) >= config.per_article:

@@ -128,11 +128,12 @@ def _mention_text(question: str, at: int, pieces: list[tuple[int, int]],
 
 
 def read(question: str, indexed_outlets: Sequence[str]) -> Reading:
-    """Facets in the order the question names them: each mention of an outlet (with the day written in its
-    clause), then days named on their own, then the question's claims. An outlet named twice is two facets
-    ("the TechCrunch article on X and the TechCrunch article on Y" asks for two articles)."""
-    mentions = [(name, at, matched) for name, at in outlets.occurrences(question, indexed_outlets)
-                if (matched := outlets.resolve(name, indexed_outlets))]
+    """Facets in the order the question names them: each mention of an outlet (with the first day written in
+    its piece or after it, before the next outlet), then days named on their own, then the question's claims.
+    An outlet named twice is two facets ("the TechCrunch article on X and the TechCrunch article on Y" asks
+    for two articles)."""
+    mentions = sorted(((name, at, matched) for name, at in outlets.occurrences(question, indexed_outlets)
+                       if (matched := outlets.resolve(name, indexed_outlets))), key=lambda mention: mention[1])
     days = [(m, day) for m in _DAY.finditer(question) if (day := _day(m.group(0))) is not None]
     kept = [(at, at + len(name)) for name, at, _ in mentions] + [m.span() for m, _ in days]
     pieces = _cuts(_CLAIM, question, kept)
@@ -140,8 +141,9 @@ def read(question: str, indexed_outlets: Sequence[str]) -> Reading:
     facets = []
     for name, at, matched in mentions:
         start, end = _mention_text(question, at, pieces, kept)
-        own = next(((m, day) for m, day in days if start <= m.start() < end and not _RELATIVE.search(
-            question[max(0, m.start() - 12):m.start()])), None)
+        upto = next((later for _, later, _ in mentions if later > at), len(question))
+        own = next(((m, day) for m, day in days if start <= m.start() < upto and m.start() not in paired
+                    and not _RELATIVE.search(question[max(0, m.start() - 12):m.start()])), None)
         if own is not None:
             paired.add(own[0].start())
         label = f"{name}, {own[1].isoformat()}" if own else name
