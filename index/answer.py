@@ -247,11 +247,10 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
     """Best sentences first, each grown into a short excerpt; quote budget left over lengthens them.
 
     Each facet (an outlet, day or claim the question names) first gets its own best sentences, kept by their
-    score for the facet, whatever the margin or their score for the whole question: a comparison must quote
-    every side it names (a report of 2023-10-02 about welcome bonuses scores low for a question about betting
-    lines, yet it is the one the question names). The second pass matters when
-    few sentences clear the margin: "What did Pompeo say?" deserves the paragraph that follows the
-    question, not one sentence and 1,100 unused characters.
+    score for the facet, whatever the margin or their score for the whole question (a named report on welcome
+    bonuses scores low for a question about betting lines): a comparison must quote every side it names. The
+    second pass matters when few sentences clear the margin: "What did Pompeo say?" deserves the paragraph
+    that follows the question, not one sentence and 1,100 unused characters.
     """
     scores = {(c.article_id, c.span.start): c.score for c in candidates}
     sentences: dict[str, list[Span]] = {}
