@@ -3,12 +3,15 @@
     python benchmarks/trials.py run --work DIR --tag TAG [--set NAME=VALUE ...] [--mode rerank ...]
         [--only SET ...] [--limit N]
     python benchmarks/trials.py table --tag TAG [--tag OTHER ...]
+    python benchmarks/trials.py split --tag TAG [--tag OTHER ...] [--set mh]
 
 `run` indexes each corpus once into DIR/<corpus> (reused while unchanged: a trial of settings that do not
 shape the index costs only the questions), asks every question of every set in each mode with the settings
 given by `--set` (flat names, as the NEWSDESK_ variables without the prefix), and writes the figures and
 every answer under benchmarks/results/trials/TAG/ (the answers are what scripts/fit_answerability.py fits
-on). `table` prints the rows as docs/evaluation.md shows them. The data is read from ../shared, never copied.
+on). `table` prints the rows as docs/evaluation.md shows them; `split` prints the per-kind figures of a run's
+answers on the even and the odd lines of the questions file apart, so a choice fitted on one half is reported
+on the other. The data is read from ../shared, never copied.
 The backend and threads come from the environment like any setting (the figures used
 NEWSDESK_EMBED_BACKEND=onnx-int8 NEWSDESK_EMBED_THREADS=1).
 """
@@ -25,7 +28,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.results import FOLDER  # noqa: E402
 from index.config import PROJECT_ROOT  # noqa: E402
-from index.evaluate import corpus_desk, run_eval, write_answers  # noqa: E402
+from index.evaluate import (  # noqa: E402
+    Scored,
+    corpus_desk,
+    coverage,
+    kind_figures,
+    load_questions,
+    run_eval,
+    write_answers,
+)
+from index.models import Answer  # noqa: E402
 from index.retrieve import Mode  # noqa: E402
 
 SHARED = PROJECT_ROOT.parent / "shared"
@@ -95,6 +107,25 @@ def table(args: argparse.Namespace) -> None:
                       f"{shown(m['hit_at_5'])} | {shown(m['mrr_at_10'])} | {m['latency_ms_median']:.0f} |")
 
 
+def split(args: argparse.Namespace) -> None:
+    """Per-kind figures of a run's answers on the even and the odd lines of the questions file (counted from 0)."""
+    questions = load_questions(SETS[args.set][2])
+    print("| tag | lines | kind | questions | fact recall | all facts | outlet recall | date order |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for tag in args.tag:
+        answers: dict[str, Answer] = {}
+        for line in (FOLDER / "trials" / tag / f"{args.set}.jsonl").read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            answers[record.pop("id")] = Answer.model_validate({k: v for k, v in record.items() if k != "mode"})
+        for parity in ("even", "odd"):
+            chosen = [q for number, q in enumerate(questions) if number % 2 == (parity == "odd") and q.id in answers]
+            scored = [Scored(id=q.id, mode="", answer=answers[q.id], answer_in_quotes=None, rank=None, verbatim_ok=0,
+                             quotes=len(answers[q.id].quotes), coverage=coverage(q, answers[q.id])) for q in chosen]
+            for k in kind_figures(chosen, scored):
+                print(f"| {tag} | {parity} | {k.kind} | {k.questions} | {k.fact_recall:.3f} | {k.all_facts:.3f} | "
+                      f"{k.outlet_recall:.3f} | {k.date_order:.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -107,10 +138,15 @@ def main() -> None:
     ask.add_argument("--limit", type=int)
     show = verbs.add_parser("table", help="print the rows of one or more runs")
     show.add_argument("--tag", action="append", required=True)
+    halves = verbs.add_parser("split", help="per-kind figures on the even and the odd question lines")
+    halves.add_argument("--tag", action="append", required=True)
+    halves.add_argument("--set", default="mh", choices=list(SETS))
     args = parser.parse_args()
     if args.verb == "run":
         args.mode = args.mode or [Mode.rerank.value]
         run(args)
+    elif args.verb == "split":
+        split(args)
     else:
         table(args)
 

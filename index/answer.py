@@ -16,8 +16,9 @@ from index.answerability import Evidence, decide
 from index.chunk import Span
 from index.facets import Facet, Reading
 from index.models import Answer, Article, Passage, Quote, SourceRef, StageConfig
-from index.retrieve import RetrievalConfig, content_terms
+from index.retrieve import RetrievalConfig
 from index.store import ArticleFilter, Reader
+from index.terms import content_terms
 
 log = logging.getLogger(__name__)
 # Quote characters of one answer at most, however many outlets it compares: one Discord message carries
@@ -66,9 +67,16 @@ class AnswerConfig(StageConfig):
     sources: int = Field(10, ge=1, le=100, validation_alias="closest_sources",
                          description="Closest articles listed with an answer or an abstention.")
     facet_chars: int = Field(500, ge=0, le=2000, validation_alias="facet_quote_chars",
-                             description="Quote characters added for each outlet or day a question names beyond "
-                             "the first (with one more quote each), so a comparison quotes every outlet it names; "
-                             "all quotes stay within 4,000 characters so the answer fits one Discord message.")
+                             description="Quote characters added for each outlet, day or claim a question names "
+                             "beyond the first (with one more quote each, 10 at most), so a comparison quotes every "
+                             "outlet it names; all quotes stay within 4,000 characters so the answer fits one "
+                             "Discord message.")
+    facet_quotes: int = Field(2, ge=1, le=5, validation_alias="facet_quotes",
+                              description="Articles each outlet, day or claim a question names may have quoted "
+                              "first (beyond the first, only those within NEWSDESK_FACET_QUOTE_MARGIN of it).")
+    facet_margin: float = Field(0.05, ge=0.0, le=2.0, validation_alias="facet_quote_margin",
+                                description="How close to a facet's best article another must score to be "
+                                "quoted for it too.")
     abstain_below: float | None = Field(None, ge=0.0, le=1.0, validation_alias="abstain_threshold",
                                         description="Abstain below this answerability (0-1); empty = the cut "
                                         "fitted with the model in index/answerability.json.")
@@ -85,6 +93,8 @@ class Candidate:
     prior: float = 0.0
     similarity: float = 0.0
     vector: np.ndarray | None = None
+    words: frozenset[str] = frozenset()
+    shared: float = 0.0
 
     @property
     def score(self) -> float:
@@ -132,7 +142,8 @@ def compose(
                       generation, config.abstain_below)
     arrangement = _arrangement(reading, quotes)
     shown = arranged(quotes, reading, arrangement) if decision.answer else []
-    missing = [f.label for f, _ in facets if not any(f.admits(q.outlet, q.published) for q in shown)]
+    missing = list(dict.fromkeys(f.label for f, _ in facets if not f.claim
+                                 and not any(f.admits(q.outlet, q.published) for q in shown)))
     return Answer(question=question, abstained=not decision.answer, confidence=round(confidence, 4),
                   reason=decision.reason, why=decision.why, partial=decision.partial,
                   answerability=decision.answerability, quotes=shown, sources=closest,
@@ -192,15 +203,21 @@ def _score_sentences(
     for (article_id, start, end, vector), sentence in zip(found.values(), sentence_scores, strict=True):
         article = articles[article_id]
         text = article.text[start:end]
+        words = frozenset(content_terms(f"{article.title or ''} {text}"))
+        shared = share(terms, words)
         candidates.append(Candidate(
             article_id, Span(start, end),
             relevance=weights.sentence * float(sentence) + weights.passage * best_passage[(article_id, start)]
-            + weights.overlap * overlap(terms, f"{article.title or ''} {text}")
-            + weights.novelty * min(1.0, len(set(_NAME.findall(text)) - asked) / 2),
-            similarity=float(sentence), vector=vector,
+            + weights.overlap * shared + weights.novelty * min(1.0, len(set(_NAME.findall(text)) - asked) / 2),
+            similarity=float(sentence), vector=vector, words=words, shared=shared,
             prior=weights.recency * recency(article.published, as_of, recent_days)
             + weights.lead * 1000 / (1000 + start)))
     return candidates, [float(v) for v in passage_scores.values()]
+
+
+def share(terms: set[str], words: frozenset[str]) -> float:
+    """Share of the question's content words found in a sentence: names the model blurs still count."""
+    return len(terms & words) / len(terms) if terms else 0.0
 
 
 def recency(published: date | None, as_of: date, days: int) -> float:
@@ -209,11 +226,6 @@ def recency(published: date | None, as_of: date, days: int) -> float:
         return 0.0
     age = (as_of - published).days
     return 1.0 if age <= days else max(0.0, 1 - (age - days) / 30)
-
-
-def overlap(terms: set[str], text: str) -> float:
-    """Share of the question's content words found in the text: names the model blurs still count."""
-    return len(terms & content_terms(text)) / len(terms) if terms else 0.0
 
 
 @dataclass(slots=True)
@@ -234,10 +246,11 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
             copies: dict[str, list[str]] | None = None) -> list[Quote]:
     """Best sentences first, each grown into a short excerpt; quote budget left over lengthens them.
 
-    Each facet (an outlet or day the question names) first gets its own best sentence that clears the
-    floor, whatever the margin: a comparison must quote every side it names. The second pass matters when
-    few sentences clear the margin: "What did Pompeo say?" deserves the paragraph that follows the
-    question, not one sentence and 1,100 unused characters.
+    Each facet (an outlet, day or claim the question names) first gets its own best sentences, kept by their
+    score for the facet, whatever the margin or their score for the whole question (a named report on welcome
+    bonuses scores low for a question about betting lines): a comparison must quote every side it names. The
+    second pass matters when few sentences clear the margin: "What did Pompeo say?" deserves the paragraph
+    that follows the question, not one sentence and 1,100 unused characters.
     """
     scores = {(c.article_id, c.span.start): c.score for c in candidates}
     sentences: dict[str, list[Span]] = {}
@@ -251,7 +264,8 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
     for candidate in [*firsts, *(c for c in ranked if c not in firsts)]:
         if len(picks) == config.max_quotes or (candidate.score < floor and candidate not in firsts):
             break
-        if candidate.relevance < config.floor or (candidate.article_id, candidate.span.start) in covered:
+        if (candidate.relevance < config.floor and candidate not in firsts) \
+                or (candidate.article_id, candidate.span.start) in covered:
             continue
         article = articles[candidate.article_id]
         if sum(p.article.id == article.id for p in picks) >= config.per_article:
@@ -285,18 +299,30 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
 
 def _facet_firsts(ranked: list[Candidate], articles: dict[str, Article],
                   facets: Sequence[tuple[Facet, np.ndarray]], config: AnswerConfig) -> list[Candidate]:
-    """Each facet's best sentence, in the order the question names them: scored as a candidate is, but its
-    own similarity taken to the facet's query (its clause with the question), and kept above the floor."""
-    firsts: list[Candidate] = []
-    weight = config.weights.sentence
-    for facet, vector in facets:
-        scored = [(c.relevance + weight * (float(c.vector @ vector) - c.similarity), c) for c in ranked
-                  if c.vector is not None
-                  and facet.admits(articles[c.article_id].outlet, articles[c.article_id].published)]
-        best = max(scored, key=lambda pair: pair[0], default=None)
-        if best is not None and best[0] >= config.floor and best[1] not in firsts:
-            firsts.append(best[1])
-    return firsts
+    """Each facet's best sentences above the floor, in the order the question names them, each from an
+    article no other facet took: a sentence is scored as a candidate is, but with its similarity to the
+    facet's query and the share of the facet's words it holds. Facets take their articles best match first,
+    so "the TechCrunch article on X and the TechCrunch article on Y" quotes two articles, each where it fits
+    best. A facet's second article is quoted too when it scores within `facet_margin` of its first: which of
+    an outlet's close reports the question means is often a toss-up."""
+    weights = config.weights
+    asked = [(number, facet, vector, facet.terms) for number, (facet, vector) in enumerate(facets)]
+    options = sorted(((c.relevance + weights.sentence * (float(c.vector @ vector) - c.similarity)
+                       + weights.overlap * (share(terms, c.words) - c.shared), number, c)
+                      for number, facet, vector, terms in asked for c in ranked
+                      if c.vector is not None
+                      and facet.admits(articles[c.article_id].outlet, articles[c.article_id].published)),
+                     key=lambda option: option[0], reverse=True)
+    chosen: dict[int, list[tuple[float, Candidate]]] = {}
+    taken: set[str] = set()
+    for score, number, candidate in options:
+        mine = chosen.setdefault(number, [])
+        if score >= config.floor and len(mine) < config.facet_quotes and candidate.article_id not in taken \
+                and (not mine or score >= mine[0][0] - config.facet_margin):
+            mine.append((score, candidate))
+            taken.add(candidate.article_id)
+    return [mine[turn][1] for turn in range(config.facet_quotes) for _, mine in sorted(chosen.items())
+            if turn < len(mine)]
 
 
 def _quote(pick: _Pick) -> Quote:

@@ -21,19 +21,25 @@ august september october november december monday tuesday wednesday thursday fri
 def mentioned(question: str, indexed: Sequence[str] = ()) -> list[str]:
     """Names the question gives to outlets, as written; indexed outlets written out in full are found first
     (so 'The Independent - Life and Style' is not read as an outlet called 'Life and Style')."""
+    return list(dict.fromkeys(name for name, _ in occurrences(question, indexed)))
+
+
+def occurrences(question: str, indexed: Sequence[str] = ()) -> list[tuple[str, int]]:
+    """Every place the question names an outlet, as (name as written, offset), indexed outlets written out
+    in full first: "the Sporting News report on X ... and the Sporting News report on Y" names two reports."""
     written = {o: _written(o) for o in indexed if o}
-    names = [o for o, pattern in written.items() if pattern.search(question)]
+    found = [(o, m.start()) for o, pattern in written.items() for m in pattern.finditer(question)]
     rest = question
-    for outlet in sorted(names, key=len, reverse=True):
-        rest = written[outlet].sub(" ", rest)
+    for outlet in sorted({o for o, _ in found}, key=len, reverse=True):
+        rest = written[outlet].sub(lambda m: " " * len(m.group(0)), rest)
     for pattern in (_BEFORE, _AFTER):
         for match in pattern.finditer(rest):
             words = re.sub(r"(?:['’]s)?[’']?$", "", match.group(1).strip("‘'’ ")).split()
             while words and words[0].lower() in _NOT_NAMES - {"the"}:
                 words = words[1:]
             if words and words[-1].lower() not in _NOT_NAMES and _squash(" ".join(words)):
-                names.append(" ".join(words))
-    return list(dict.fromkeys(names))
+                found.append((" ".join(words), match.start(1)))
+    return found
 
 
 def _written(outlet: str) -> re.Pattern[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
@@ -14,13 +13,6 @@ from pydantic import Field
 from index.facets import Facet
 from index.models import Passage, StageConfig
 from index.store import ArticleFilter, Reader
-from index.terms import STOPWORDS
-
-_TERM = re.compile(r"\w+", re.UNICODE)
-
-
-# Named outlets and days searched on their own, at most: each costs one filtered search.
-MAX_FACETS = 6
 
 
 class Mode(StrEnum):
@@ -46,17 +38,13 @@ class RetrievalConfig(StageConfig):
     per_article: int = Field(3, ge=1, le=20, validation_alias="per_article_passages",
                              description="Passages one article may contribute.")
     passages: int = Field(8, ge=1, le=100, description="Fused passages handed to the answerer.")
-    facet_passages: int = Field(3, ge=0, le=20, description="Passages searched for each outlet or day a question "
-                                "names (at most 6), added to the answerer's; 0 = off.")
+    facet_passages: int = Field(3, ge=0, le=20, description="Passages searched for each outlet, day or claim a "
+                                "question names (at most 8), added to the answerer's; 0 = off.")
     recent_days: int = Field(7, ge=0, le=3650, description="Also search the articles of the last N days before "
                              "the as-of date (or today) and fuse them in; 0 = off.")
     recent_weight: float = Field(0.5, ge=0.0, le=10.0, description="Weight of those recent rankings.")
     rerank_weight: float = Field(0.01, ge=0.0, le=100.0, description="In rerank mode, how much a passage's best "
                                  "sentence similarity adds to its fused score (a rank-1 hit is 1/61).")
-
-
-def content_terms(text: str) -> set[str]:
-    return {t for t in _TERM.findall(text.lower()) if t not in STOPWORDS}
 
 
 def retrieve(
@@ -109,12 +97,13 @@ def retrieve(
 def with_facets(generation: Reader, question: str, where: ArticleFilter, config: RetrievalConfig,
                 passages: list[Passage], facets: Sequence[tuple[Facet, np.ndarray]]) -> list[Passage]:
     """Each named outlet's (or day's) own best passages join the question's: an outlet the question names
-    must have its say even when another outlet's coverage outranks all of its passages. Each facet is
-    searched with its own vector (its clause with the question) inside its outlet or day."""
+    must have its say even when another outlet's coverage outranks all of its passages. Each facet (an
+    outlet, day or claim the question names) is searched with its own vector inside its outlets or day,
+    without the recent-coverage rankings: what a question names is not about this week's news."""
     merged = list(passages)
     seen = {p.chunk.id for p in passages}
-    narrow = config.model_copy(update={"passages": config.facet_passages})
-    for facet, vector in list(facets)[:MAX_FACETS] if config.facet_passages else []:
+    narrow = config.model_copy(update={"passages": config.facet_passages, "recent_days": 0})
+    for facet, vector in facets if config.facet_passages else []:
         narrowed = facet.narrowed(where)
         if narrowed is None:
             continue

@@ -322,11 +322,15 @@ class Newsdesk:
         return chart.timeline_chart(timeline)
 
     def _facet_vectors(self, query_vector: np.ndarray, reading: facets.Reading) -> list[np.ndarray]:
-        """Each facet's query: its clause and the whole question, averaged (a clause alone is often thin:
-        "the TechCrunch article on software companies")."""
+        """Each facet's query, its texts encoded once. An outlet's or day's is its text and the whole question
+        averaged (its text is often thin: "the TechCrunch article on software companies"); a claim's is its
+        own text, which finds the one article that makes that claim (averaging it too cost MultiHop inference
+        all-facts 0.035 on the fitted half)."""
         if not reading.facets:
             return []
-        mixed = self.embedder.encode_queries([f.text for f in reading.facets]) + query_vector
+        texts = list(dict.fromkeys(f.text for f in reading.facets))
+        encoded = dict(zip(texts, self.embedder.encode_queries(texts), strict=True))
+        mixed = np.vstack([encoded[f.text] + (0.0 if f.claim else 1.0) * query_vector for f in reading.facets])
         return list(mixed / np.linalg.norm(mixed, axis=1, keepdims=True))
 
     def sources(self, outlet: str | None = None) -> list[ArticleSummary]:

@@ -16,6 +16,7 @@ from functools import cache
 import Stemmer
 
 TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_TERM = re.compile(r"\w+", re.UNICODE)
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # Question words carry no topic; leaving them out keeps BM25 from rewarding "what" and "the".
 STOPWORDS = frozenset("""
@@ -62,3 +63,8 @@ def present(text: str, wanted: Iterable[str]) -> set[str]:
     heads = {stem[:2] for stem in wanted} | {stem[:1] for stem in wanted if len(stem) < 3}  # "us" -> "u"
     words = [w for w in set(TOKEN.findall(fold(text))) if w[:2] in heads or w[:1] in heads]
     return wanted.intersection(_stemmer().stemWords(words))
+
+
+def content_terms(text: str) -> set[str]:
+    """Lower-cased words without question words, as the answerer compares a quote with the question."""
+    return {t for t in _TERM.findall(text.lower()) if t not in STOPWORDS}

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from index.facets import read
@@ -11,13 +12,45 @@ from index.service import Newsdesk
 OUTLETS = ["Harbour Daily", "Coastal Wire", "Valley Times", "The Northern Post"]
 
 
-def test_a_question_names_outlets_and_days_each_with_its_own_clause() -> None:
+def test_a_question_names_outlets_each_with_its_own_clause_and_the_day_written_in_it() -> None:
     reading = read("Did Valley Times report the repair costs on March 20, 2026, while The Northern Post "
                    "reported the reopening?", OUTLETS)
-    assert [f.label for f in reading.facets] == ["Valley Times", "The Northern Post", "2026-03-20"]
-    assert reading.facets[1].text.startswith("The Northern Post reported the reopening")
+    named = [f for f in reading.facets if not f.claim]
+    assert [(f.label, f.outlets, f.day) for f in named] == [
+        ("Valley Times, 2026-03-20", ("Valley Times",), date(2026, 3, 20)),
+        ("The Northern Post", ("The Northern Post",), None)]
+    assert named[1].text == "The Northern Post reported the reopening?"
     assert reading.temporal
     assert not read("What happened to the bridge in Port Avery?", OUTLETS).facets
+
+
+def test_an_outlet_named_twice_is_two_facets_and_a_clause_naming_only_an_outlet_reads_on() -> None:
+    reading = read("Does the Valley Times article on the bridge repair costs and the Valley Times article on the "
+                   "cup final agree, while 'Harbour Daily' and 'Coastal Wire' stress the closure?", OUTLETS)
+    named = [(f.label, f.text) for f in reading.facets if not f.claim]
+    assert named == [("Valley Times", "Does the Valley Times article on the bridge repair costs"),
+                     ("Valley Times", "the Valley Times article on the cup final agree"),
+                     ("Harbour Daily", "'Harbour Daily' and 'Coastal Wire' stress the closure?"),
+                     ("Coastal Wire", "'Coastal Wire' stress the closure?")]
+
+
+def test_each_claim_of_a_question_about_coverage_is_searched_within_the_outlets_it_names() -> None:
+    reading = read("Which town, reported by Valley Times, saw its harbour bridge closed after cracks were found, "
+                   "ran an extra ferry service during the closure, and faced repair costs twice the estimate?",
+                   OUTLETS)
+    claims = [(f.text, f.outlets) for f in reading.facets if f.claim]
+    assert claims == [("saw its harbour bridge closed after cracks were found", ("Valley Times",)),
+                      ("ran an extra ferry service during the closure", ("Valley Times",)),
+                      ("faced repair costs twice the estimate?", ("Valley Times",))]
+    assert not any(f.claim for f in read("Which town saw its harbour bridge closed after cracks were found, "
+                                         "and ran an extra ferry?", OUTLETS).facets)
+
+
+def test_an_outlet_named_twice_has_two_of_its_articles_quoted(coverage_desk: Newsdesk) -> None:
+    answer = coverage_desk.ask("Does the Valley Times article on the Port Avery bridge repair costs and the "
+                               "Valley Times article on the regional football cup final both name a councillor?", k=1)
+    quoted = {q.article_id for q in answer.quotes if q.outlet == "Valley Times"}
+    assert quoted == {"03_valley_times_costs", "05_valley_times_football"}, [q.article_id for q in answer.quotes]
 
 
 def test_an_answer_quotes_every_outlet_the_question_names_in_the_order_named(coverage_desk: Newsdesk) -> None:
