@@ -25,22 +25,6 @@ MIN_WORDS = 20  # shorter texts share too few shingles to tell a copy from a coi
 _SEED = 1
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS copy_signatures (
-    article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE, signature BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS copy_bands (
-    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE, band INTEGER NOT NULL, hash INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS copy_bands_by_hash ON copy_bands(band, hash);
-CREATE INDEX IF NOT EXISTS copy_bands_by_article ON copy_bands(article_id);
-CREATE TABLE IF NOT EXISTS copy_groups (
-    article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE, group_id TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS copy_groups_by_group ON copy_groups(group_id);
-"""
-
-
 @cache
 def _minhash() -> tuple[Any, Any]:
     """datasketch's MinHash and its permutations, made once; imported only when writing (the package takes
@@ -76,10 +60,11 @@ def store(db: sqlite3.Connection, article_id: str, text: str) -> None:
     values = signature(text)
     db.execute("DELETE FROM copy_bands WHERE article_id = ?", (article_id,))
     if values is None:  # an empty signature marks it as seen, so a later re-index does not backfill it
-        db.execute("INSERT OR REPLACE INTO copy_signatures VALUES (?, ?)", (article_id, b""))
+        db.execute("INSERT INTO copy_signatures (article_id, signature) VALUES (?, ?)", (article_id, b""))
         return
-    db.execute("INSERT OR REPLACE INTO copy_signatures VALUES (?, ?)", (article_id, values.tobytes()))
-    db.executemany("INSERT INTO copy_bands VALUES (?, ?, ?)", [(article_id, b, h) for b, h in bands(values)])
+    db.execute("INSERT INTO copy_signatures (article_id, signature) VALUES (?, ?)", (article_id, values.tobytes()))
+    db.executemany("INSERT INTO copy_bands (article_id, band, hash) VALUES (?, ?, ?)",
+                   [(article_id, b, h) for b, h in bands(values)])
 
 
 def backfill(db: sqlite3.Connection) -> list[str]:
@@ -148,4 +133,5 @@ def regroup(db: sqlite3.Connection, touched: Iterable[str]) -> None:
         db.executemany("DELETE FROM copy_groups WHERE article_id = ?", [(a,) for a in cleared])
         if len(component) > 1:
             name = min(component)
-            db.executemany("INSERT INTO copy_groups VALUES (?, ?)", [(a, name) for a in component])
+            db.executemany("INSERT INTO copy_groups (article_id, group_id) VALUES (?, ?)",
+                           [(a, name) for a in component])

@@ -251,6 +251,9 @@ class Manifest(BaseModel):
     vectors: str = "flat"
     built_at: datetime
     generation: str
+    # Format 4: the lineage's SQLite file under the data dir, and this generation's number in it (versions.py).
+    database: str = ""
+    sequence: int = 0
 
 
 class Status(BaseModel):

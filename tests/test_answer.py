@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 
 from index.answer import AnswerConfig, Weights, compose, verified
-from index.models import Answer
 from index.errors import BadQuestion, ConfigError
+from index.models import Answer
 from index.retrieve import Mode, RetrievalConfig, retrieve
 from index.service import Newsdesk
 from index.store import ArticleFilter
@@ -62,10 +62,10 @@ def test_an_article_whose_stored_text_disagrees_with_its_chunks_is_never_quoted(
     desk = make_desk()
     desk.reindex()
     assert G8 in desk.ask("Why was Russia expelled from the G8?").quotes[0].text
-    database = desk.generation().path / "meta.sqlite"
+    database = desk.generation().database
     desk.generation().close()
     with sqlite3.connect(database) as db:  # shift the text one character against every stored offset
-        db.execute("UPDATE articles SET text = ' ' || text WHERE id = '000_a40fa405f421a0a6'")
+        db.execute("UPDATE articles_rows SET text = ' ' || text WHERE id = '000_a40fa405f421a0a6'")
     desk._generation = None
     answer = desk.ask("Why was Russia expelled from the G8?")
     assert "000_a40fa405f421a0a6" not in {q.article_id for q in answer.quotes}

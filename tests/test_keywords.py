@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index.errors import IndexMismatch
-from index.store import ArticleFilter
+from index.store import ArticleFilter, versions
 from index.store.keywords import FOLDER, KeywordIndex, KeywordWriter
 from index.terms import stems
 from tests.test_generation_switch import SEEDS, add_articles
@@ -80,21 +80,38 @@ def test_a_reindex_links_the_live_keyword_files_and_leaves_them_untouched(make_d
     assert harbour & {chunk for chunk, _ in new.keyword("harbour story ships council", 50)}
 
 
-def test_a_format_2_index_is_refused_with_the_command_that_upgrades_it_without_embedding(make_desk) -> None:
-    desk = make_desk()
-    desk.reindex()
-    generation = desk.generation()
+def legacy_layout(generation, version: int) -> None:
+    """Rewrite a generation as formats 2 and 3 left it on disk: its rows in its own meta.sqlite (2: keywords
+    in an FTS5 table there, no keyword folder), no lineage file."""
     path = generation.path
-    generation.close()
-    for file in (path / FOLDER).iterdir():
-        file.unlink()
-    (path / FOLDER).rmdir()
-    manifest = json.loads((path / "manifest.json").read_text())
-    (path / "manifest.json").write_text(json.dumps({**manifest, "format_version": 2}))
-    db = sqlite3.connect(path / "meta.sqlite")
-    db.execute("CREATE VIRTUAL TABLE chunks_fts USING fts5(text, tokenize = 'porter unicode61')")
+    db = sqlite3.connect(generation.database)
+    versions.show(db, generation.manifest.sequence)
+    db.execute("ATTACH DATABASE ? AS legacy", (str(path / "meta.sqlite"),))
+    for table in versions.TABLES:
+        db.execute(f"CREATE TABLE legacy.{table} AS SELECT * FROM temp.{table}")
+    if version == 2:
+        db.execute("CREATE VIRTUAL TABLE legacy.chunks_fts USING fts5(text, tokenize = 'porter unicode61')")
     db.commit()
     db.close()
+    generation.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{generation.database}{suffix}").unlink(missing_ok=True)
+    if version == 2:
+        for file in (path / FOLDER).iterdir():
+            file.unlink()
+        (path / FOLDER).rmdir()
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest.pop("database"), manifest.pop("sequence")
+    (path / "manifest.json").write_text(json.dumps({**manifest, "format_version": version}))
+
+
+@pytest.mark.parametrize("version", [2, 3])
+def test_an_older_format_is_refused_with_the_command_that_upgrades_it_without_embedding(
+        make_desk, version: int) -> None:
+    desk = make_desk()
+    desk.reindex()
+    path = desk.generation().path
+    legacy_layout(desk.generation(), version)
 
     fresh = make_desk()
     with pytest.raises(IndexMismatch, match="`newsdesk index` upgrades it"):

@@ -1,5 +1,6 @@
 """Faults and bad input never lose data, corrupt the index or raise out of the core."""
 
+import json
 import random
 import sqlite3
 import threading
@@ -40,9 +41,11 @@ def test_a_damaged_generation_is_refused_and_the_previous_one_served_as_degraded
     if damage == "truncate-faiss":
         data = (live / "vectors.faiss").read_bytes()
         (live / "vectors.faiss").write_bytes(data[: len(data) // 2])
-    elif damage == "delete-sqlite-rows":
-        with sqlite3.connect(live / "meta.sqlite") as db:
-            db.execute("DELETE FROM chunks WHERE rowid IN (SELECT rowid FROM chunks LIMIT 2)")
+    elif damage == "delete-sqlite-rows":  # two of the rows the live generation added (the previous one lacks them)
+        manifest = json.loads((live / "manifest.json").read_text())
+        with sqlite3.connect(live.parent.parent / manifest["database"]) as db:
+            db.execute("DELETE FROM chunks_rows WHERE row IN (SELECT row FROM chunks_rows WHERE born = ? LIMIT 2)",
+                       (manifest["sequence"],))
     else:
         manifest = (live / "manifest.json").read_text()
         (live / "manifest.json").write_text(manifest.replace('"chunks": ', '"chunks": 1'))

@@ -3,11 +3,14 @@
 Layout::
 
     CURRENT                 name of the live generation (replaced with os.replace)
-    generations/<name>/     manifest.json, meta.sqlite, vectors.faiss, keywords/ (tantivy)
+    generations/<name>/     manifest.json, vectors.faiss, keywords/ (tantivy)
+    meta-<name>.sqlite      the rows of a lineage of generations, stamped with the generations that added
+                            and removed them (versions.py); a rebuild starts a new one
     reindex.lock            held while a re-index writes
 
-A writer copies the live generation into a new folder, applies changes, fsyncs, and only then
-points CURRENT at it, so a crash at any moment leaves the old or the new generation, never a mix.
+A writer copies the live generation's vectors into a new folder (the keyword files are hard-linked), writes
+its rows into the lineage file under the next generation number, fsyncs, and only then points CURRENT at
+it, so a crash at any moment leaves the old or the new generation, never a mix.
 """
 
 from __future__ import annotations
@@ -43,15 +46,16 @@ class Expected:
     chunk_max_tokens: int
     chunk_overlap_sentences: int
 
-    def check(self, manifest: Manifest, upgrading: bool = False) -> None:
+    def check(self, manifest: Manifest, upgrading: bool = False, current: int = FORMAT_VERSION,
+              upgradable: frozenset[int] = UPGRADABLE) -> None:
         """`upgrading`: a re-index may start from an older format it knows how to carry forward."""
-        if manifest.format_version in UPGRADABLE and not upgrading:
-            raise IndexMismatch(f"the index was written in format {manifest.format_version}, before keyword search "
-                                "moved to its own index; `newsdesk index` upgrades it (nothing is embedded again)")
+        if manifest.format_version in upgradable and not upgrading:
+            raise IndexMismatch(f"the index was written in format {manifest.format_version}, an older layout on "
+                                "disk; `newsdesk index` upgrades it (nothing is embedded again)")
         wanted: dict[str, object] = {"model": self.model, "chunk_max_tokens": self.chunk_max_tokens,
                                      "chunk_overlap_sentences": self.chunk_overlap_sentences}
-        if manifest.format_version not in UPGRADABLE:
-            wanted["format_version"] = FORMAT_VERSION
+        if manifest.format_version not in upgradable:
+            wanted["format_version"] = current
         if self.dimension is not None:
             wanted["dimension"] = self.dimension
         diffs = [f"{key} {getattr(manifest, key)!r} != configured {value!r}"
@@ -122,7 +126,8 @@ class Store:
             raise IndexCorrupt(f"vector file of generation {name} holds {vectors.ntotal} vectors, manifest "
                                f"says {manifest.chunks}; rebuild with `newsdesk index --rebuild`")
         try:
-            generation = Generation(path, manifest, vectors, self.layout.nprobe)
+            generation = Generation(path, manifest, vectors, self.layout.nprobe,
+                                    self.data_dir / manifest.database if manifest.database else None)
             if check:
                 generation.verify()
         except sqlite3.DatabaseError as exc:
@@ -134,9 +139,16 @@ class Store:
         return writer_lock(self.data_dir)
 
     def writer(self, base: Generation | None, dimension: int) -> GenerationWriter:
+        """Continues the base's lineage file, or starts one (first build, rebuild, upgrade)."""
         self.generations.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
-        return GenerationWriter(self.generations / f"g{stamp}", base, dimension, self.layout, self.switch)
+        name = f"g{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
+        if base is not None and base.manifest.format_version == FORMAT_VERSION:
+            database = base.database
+        else:
+            database = self.data_dir / f"meta-{name}.sqlite"
+        return GenerationWriter(self.generations / name, base, dimension, self.layout, self.switch, database,
+                                oldest_kept=min((m.sequence for m in self._kept()
+                                                 if m.database == database.name), default=0))
 
     def switch(self, name: str) -> None:
         pointer = self.data_dir / "CURRENT"
@@ -150,9 +162,24 @@ class Store:
         self._prune(keep=name)
 
     def _prune(self, keep: str) -> None:
-        """Keep the live generation and the one before it (served if the live one breaks)."""
+        """Keep the live generation and the one before it (served if the live one breaks), and the lineage
+        files they use."""
         complete = [n for n in self.names() if n != keep][: KEEP_GENERATIONS - 1]
         for path in self.generations.iterdir():
             if path.name != keep and path.name not in complete:
                 shutil.rmtree(path, ignore_errors=True)
+        used = {m.database for m in self._kept()}
+        for path in self.data_dir.glob("meta-*.sqlite*"):
+            if path.name.removesuffix("-wal").removesuffix("-shm") not in used:
+                path.unlink(missing_ok=True)
+
+    def _kept(self) -> list[Manifest]:
+        """Manifests of the complete generations on disk."""
+        found = []
+        for name in self.names():
+            try:
+                found.append(Manifest.model_validate_json((self.generations / name / "manifest.json").read_text()))
+            except (OSError, ValueError):
+                continue
+        return found
 

@@ -16,6 +16,7 @@ from index import vectors as vector_index
 from index.chunk import Span
 from index.errors import IndexCorrupt
 from index.models import Article, Chunk, Manifest
+from index.store import versions
 from index.store.coverage import Coverage
 from index.store.disk import connect
 from index.store.filter import ArticleFilter
@@ -39,8 +40,11 @@ def _chunk_from_row(row: sqlite3.Row) -> Chunk:
 class Generation(Coverage):
     """A loaded, read-only generation; safe to share between threads (one SQLite connection each)."""
 
-    def __init__(self, path: Path, manifest: Manifest, vectors: faiss.Index, nprobe: int = 32) -> None:
+    def __init__(self, path: Path, manifest: Manifest, vectors: faiss.Index, nprobe: int = 32,
+                 database: Path | None = None) -> None:
+        """`database`: the lineage file this generation's rows live in (format 4); else its own meta.sqlite."""
         self.path = path
+        self.database = database or path / "meta.sqlite"
         self.manifest = manifest
         self.vectors = vectors
         self.nprobe = nprobe
@@ -56,7 +60,9 @@ class Generation(Coverage):
     def _db(self) -> sqlite3.Connection:
         connection = getattr(self._local, "db", None)
         if connection is None:
-            connection = self._local.db = connect(self.path / "meta.sqlite", readonly=True)
+            connection = self._local.db = connect(self.database, readonly=True)
+            if self.manifest.sequence:
+                versions.show(connection, self.manifest.sequence)
             with self._connections_lock:
                 self._connections.append(connection)
         return connection
@@ -229,8 +235,9 @@ class Generation(Coverage):
 
     @property
     def needs_upgrade(self) -> bool:
-        """Written before keyword search had its folder (format 2): the next re-index writes it."""
-        return self.keywords is None
+        """Written in its own SQLite file (formats 2 and 3, no generation number) or before keyword search had
+        its folder (format 2): the next re-index carries it into a lineage file."""
+        return self.keywords is None or not self.manifest.sequence
 
     @property
     def _keywords(self) -> KeywordIndex:

@@ -19,7 +19,7 @@ from index.store.base import StoreConfig
 from index.store.directory import Expected, writer_lock
 from index.store.milvus import schema
 from index.store.milvus.reader import MilvusGeneration
-from index.store.milvus.writer import MilvusWriter
+from index.store.milvus.writer import FORMAT_VERSION, MilvusWriter
 
 LITE_FILE = "milvus.db"
 
@@ -75,7 +75,7 @@ class MilvusStore:
         if number not in committed:
             raise IndexCorrupt(f"generation {name} is not in Milvus at {self.uri}; run `newsdesk index`")
         manifest = Manifest.model_validate_json(committed[number])
-        expected.check(manifest, upgrading)
+        expected.check(manifest, upgrading, current=FORMAT_VERSION, upgradable=frozenset())
         generation = MilvusGeneration(self.client, self.config.milvus_collections, number, manifest, self.paged)
         if check:
             generation.verify()

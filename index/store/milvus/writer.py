@@ -32,11 +32,13 @@ from index.store.milvus.schema import (
     scan,
     visible,
 )
-from index.store.writer import FORMAT_VERSION
 from index.terms import stems
 
 _INSERT_ROWS = 500
 DATA = ("articles", "chunks", "sentences")
+
+# Milvus collections' layout; apart from the file store's format (store/writer.py).
+FORMAT_VERSION = 3
 
 
 def band_keys(values: np.ndarray) -> list[int]:
