@@ -9,6 +9,7 @@ search and reconstruction, so the store does not care which one it holds.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 
 import faiss
@@ -28,6 +29,16 @@ class Layout(StageConfig):
                            "index (trained once, at that re-index).")
     nprobe: int = Field(32, ge=1, le=4096, validation_alias="ivf_nprobe",
                         description="Inverted lists an IVF search visits.")
+    search_threads: int = Field(1, ge=0, le=256, validation_alias="vector_search_threads",
+                                description="FAISS threads for a question's search (0 = every core). One question "
+                                "has nothing to split, and waking a second thread on a shared CPU cost 3.25 ms "
+                                "against 0.31 ms per search at 1M chunks; training a new IVF index always uses "
+                                "every core.")
+
+    def apply(self) -> None:
+        """FAISS's thread count is per process: set once, when a store opens."""
+        if self.search_threads:
+            faiss.omp_set_num_threads(self.search_threads)
 
     def lists(self, count: int) -> int:
         """About 4 * sqrt(n) lists, as FAISS suggests for 1M-scale corpora."""
@@ -84,10 +95,15 @@ def fitted(index: faiss.Index, layout: Layout) -> faiss.Index:
     log.info("%d vectors: training an IVF%d,%s index", index.ntotal, nlist, ENCODING)
     ivf = faiss.index_factory(index.d, f"IVF{nlist},{ENCODING}", faiss.METRIC_INNER_PRODUCT)
     sample = np.random.default_rng(0).choice(len(vectors), min(len(vectors), 40 * nlist), replace=False)
-    ivf.train(vectors[np.sort(sample)])
-    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
-    ivf.nprobe = layout.nprobe
-    ivf.add_with_ids(vectors, keys)
+    serving = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(os.cpu_count() or 1)
+    try:
+        ivf.train(vectors[np.sort(sample)])
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+        ivf.nprobe = layout.nprobe
+        ivf.add_with_ids(vectors, keys)
+    finally:
+        faiss.omp_set_num_threads(serving)
     return ivf
 
 

@@ -88,6 +88,7 @@ class Store:
     def __init__(self, data_dir: Path, layout: vector_index.Layout = vector_index.Layout()) -> None:
         self.data_dir = data_dir
         self.layout = layout
+        layout.apply()
         self.generations = data_dir / "generations"
 
     def current_name(self) -> str | None:
