@@ -15,11 +15,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-# logical table -> (its columns as the code reads them, the column a new row replaces on, its indexes)
+# logical table -> (its columns as the code reads them, the column a new row replaces on, its indexes). Every
+# index ends in born, died (and an id where the questions' queries read one), so that a filter's scan stays
+# inside the index: a scan that had to visit the rows for their stamps read every article's text per question
+# (7 ms at 97k chunks).
 TABLES: dict[str, tuple[tuple[str, ...], str | None, tuple[str, ...]]] = {
     "articles": (("id", "title", "outlet", "url", "published", "author", "source", "content_hash", "text_hash",
-                  "text"), "id", ("id", "outlet COLLATE NOCASE", "published")),
-    "chunks": (("id", "article_id", "ordinal", "start", '"end"', "text"), "id", ("id", "article_id")),
+                  "text"), "id", ("id", "outlet COLLATE NOCASE, id", "published, outlet, id")),
+    "chunks": (("id", "article_id", "ordinal", "start", '"end"', "text"), "id", ("id", "article_id, id")),
     "sentences": (("id", "article_id", "start", '"end"', "vector"), "id", ("id", "article_id, start")),
     "speakers": (("article_id", "start", '"end"', "speaker"), None, ("article_id",)),
     "copy_signatures": (("article_id", "signature"), "article_id", ("article_id",)),
@@ -41,7 +44,7 @@ def create(db: sqlite3.Connection) -> None:
         rows = _physical(table)
         statements.append(f"CREATE TABLE {rows} (row INTEGER PRIMARY KEY, {', '.join(columns)}, "
                           "born INTEGER NOT NULL, died INTEGER)")
-        statements.extend(f"CREATE INDEX {rows}_{number} ON {rows}({index})"
+        statements.extend(f"CREATE INDEX {rows}_{number} ON {rows}({index}, born, died)"
                           for number, index in enumerate(indexes))
         statements.append(f"CREATE INDEX {rows}_died ON {rows}(died) WHERE died IS NOT NULL")
     for statement in statements:
