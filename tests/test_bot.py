@@ -1,7 +1,8 @@
 """The real bot (discord.py client, real model, real index) end to end against the Discord emulator.
 
 Each test is one scenario on its own emulator; the read-only `library` index (seeds plus 30 short
-briefs) is built once per module, tests that change the corpus get their own desk from make_desk.
+briefs) is built once per store, tests that change the corpus get their own desk from make_desk. Every test
+that uses an index runs on both stores: the file store and Milvus (a Milvus Lite file).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from bot import cli
 from bot.app import NewsdeskBot
 from bot.replies import UNAVAILABLE
 from bot.settings import BotSettings
-from index.config import load_settings
+from index.config import PROJECT_ROOT, load_settings
 from index.embed import Embedder
 from index.errors import ConfigError
 from index.models import Answer, Quote
@@ -68,11 +69,32 @@ LONG_ID = ("harbour-dredging-schedule-" + "with-every-berth-and-date-" * 4)[:120
 LONG_ARTICLE = "---\ntitle: Dredging schedule\n---\nDredging starts at berth four on the first of June.\n"
 
 
+@pytest.fixture(scope="module", params=["file", "milvus"])
+def store(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def make_desk(make_desk: Callable[..., Newsdesk], store: str) -> Callable[..., Newsdesk]:
+    """conftest's make_desk on this module's store."""
+    return lambda **overrides: make_desk(store=store, **overrides)
+
+
 @pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Newsdesk:
+def coverage_desk(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, store: str) -> Newsdesk:
+    """conftest's coverage index, on this module's store."""
+    data = tmp_path_factory.mktemp(f"coverage-{store}")
+    desk = Newsdesk(load_settings(data_dir=data, seeds_dir=PROJECT_ROOT / "tests/coverage",
+                                  articles_dir=data / "articles", store=store), embedder=embedder)
+    assert len(desk.reindex().added) == 5
+    return desk
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, store: str) -> Newsdesk:
     """Read-only: the seed articles plus 30 briefs (more than a /sources page and 25 choices)."""
-    data = tmp_path_factory.mktemp("library")
-    desk = Newsdesk(load_settings(data_dir=data, articles_dir=data / "articles"), embedder=embedder)
+    data = tmp_path_factory.mktemp(f"library-{store}")
+    desk = Newsdesk(load_settings(data_dir=data, articles_dir=data / "articles", store=store), embedder=embedder)
     desk.settings.articles_path.mkdir(parents=True)
     for number in range(30):
         (desk.settings.articles_path / f"brief-{number:02d}.md").write_text(brief(number), encoding="utf-8")
@@ -90,6 +112,13 @@ async def live(emu: Emulator, desk: Newsdesk, **settings: Any) -> AsyncIterator[
     async with running_client(emu, bot):
         await bot.tree.sync()
         yield bot
+
+
+async def logged(caplog: pytest.LogCaptureFixture, text: str, timeout: float = 10.0) -> None:
+    """Wait for a log line the bot writes after a read in a thread (on_ready's status)."""
+    deadline = time.monotonic() + timeout
+    while text not in caplog.text and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
 
 
 def unrender(description: str) -> list[str]:
@@ -162,6 +191,7 @@ def test_identify_intents_mode_and_sync(library: Newsdesk, tmp_path: Path,
             async with live(emu, library) as bot:
                 mentions_only = (await emu.wait_for_identify())["intents"]
                 assert "mentions only" in bot.mode
+                await logged(caplog, "; mentions only")
                 handle = await emu.send_command("status", user=emu.alice)
                 status = (await handle).data
             stored = {c["name"]: c for c in emu.state.commands[None].values()}
@@ -169,6 +199,7 @@ def test_identify_intents_mode_and_sync(library: Newsdesk, tmp_path: Path,
             async with live(emu, library, qa_channels=[qa]) as bot:
                 with_qa = emu.identifies[-1]["intents"]
                 assert "Q&A channels" in bot.mode
+                await logged(caplog, "; Q&A channels")
             assert emu.violations == []
             no_token_anywhere(emu, caplog)
         content = discord.Intents(message_content=True).value

@@ -6,6 +6,7 @@ A generation exists once its manifest row does; the live one is the newest. Ever
 
 from __future__ import annotations
 
+import logging
 from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +25,12 @@ from index.store.milvus.writer import FORMAT_VERSION, MilvusWriter
 LITE_FILE = "milvus.db"
 
 
+def _unimplemented(record: logging.LogRecord) -> bool:
+    """Milvus Lite's in-process gRPC server logs a traceback each time pymilvus asks it for a timestamp it does
+    not serve (AllocTimestamp; the client then carries on without one): dropped, other errors kept."""
+    return not (record.exc_info and isinstance(record.exc_info[1], NotImplementedError))
+
+
 class MilvusStore:
     """Generations in Milvus collections (store/milvus/schema.py); the re-index lock stays a local file, so
     one host re-indexes at a time (docs/deploy.md)."""
@@ -39,6 +46,9 @@ class MilvusStore:
     def client(self) -> MilvusClient:
         if not self.paged:
             Path(self.uri).parent.mkdir(parents=True, exist_ok=True)
+            grpc_server = logging.getLogger("grpc._server")
+            if _unimplemented not in grpc_server.filters:
+                grpc_server.addFilter(_unimplemented)
         try:
             client = MilvusClient(self.uri, token=self.config.milvus_token)
             for collection in self.collections.values():
