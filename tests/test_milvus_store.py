@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pytest
-from test_generation_switch import add_articles
+from test_generation_switch import add_articles, killed_after
 
 from index.config import PROJECT_ROOT, load_settings
 from index.embed import Embedder
@@ -171,17 +169,14 @@ def test_reindex_processes_killed_at_spread_out_moments_leave_old_or_new_in_milv
     articles = tmp_path / "articles"
     env = {**os.environ, "NEWSDESK_DATA_DIR": str(tmp_path / "data"), "NEWSDESK_SEEDS_DIR": str(tmp_path / "seeds"),
            "NEWSDESK_ARTICLES_DIR": str(articles), "NEWSDESK_STORE": "milvus"}
-    kills = 0
+    kills, delay = 0, 2.5  # start, Milvus Lite, model load, reading, embedding, writing, commit
     for round_number in range(KILL_ROUNDS):
         old = live_ids()
         new = old | add_articles(articles / f"round{round_number}", 8 + 2 * round_number)
         process = subprocess.Popen([sys.executable, "-m", "index", "index"], env=env, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
-        time.sleep(2.0 + 1.0 * round_number)  # start, Milvus Lite, model load, reading, embedding, writing, commit
-        if process.poll() is None:
-            process.send_signal(signal.SIGKILL)
-            kills += 1
-        process.wait(60)
+        killed, delay = killed_after(process, delay)
+        kills += killed
         assert live_ids() in (old, new)
     assert kills >= KILL_ROUNDS // 2
     finished = subprocess.run([sys.executable, "-m", "index", "index"], env=env, capture_output=True, text=True,
