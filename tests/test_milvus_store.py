@@ -121,12 +121,24 @@ def test_a_reindex_touches_only_what_changed_and_the_live_generation_never_sees_
     changed = desk.reindex()
     assert changed.changed == ["harbour"] and 0 < changed.chunks_embedded < report.chunks_embedded
     assert "May" in desk.generation().article("harbour").text and "May" not in after.article("harbour").text
+    assert frequencies_are_counts(desk.generation(), ["harbour", "ferri", "timet", "mai", "russia"])
     (seeds / "harbour.md").unlink()
     assert desk.reindex().removed == ["harbour"]
     for generation in (before, after, desk.generation()):
         generation.verify()
+    for generation in (after, desk.generation()):  # the first generation's stem rows went when two newer ones existed
+        assert frequencies_are_counts(generation, ["harbour", "ferri", "timet", "mai", "russia", "council"])
+    assert desk.generation().document_frequencies(["harbour"]) == {"harbour": 0}
+    assert after.document_frequencies(["harbour"])["harbour"] > 0
     assert desk.generation().article("harbour") is None and after.article("harbour") is not None
     assert not desk.ask("Why was Russia expelled from the G8?").abstained
+
+
+def frequencies_are_counts(generation, candidates: list[str]) -> bool:
+    """The stored document frequencies equal the chunks of this generation holding each stem."""
+    held = [set(row["terms"].split()) for row in generation.chunk_rows("", ["terms"])]
+    stems = [s for s in candidates if any(s in terms for terms in held)] + ["zzzunseen"]
+    return generation.document_frequencies(stems) == {s: sum(s in terms for terms in held) for s in stems}
 
 
 def test_a_writer_that_dies_before_its_commit_is_never_seen_and_is_undone_by_the_next(make_desk,

@@ -238,12 +238,14 @@ class MilvusGeneration(Coverage):
         return len(days), date.fromordinal(min(dated)) if dated else None, date.fromordinal(max(dated)) if dated else None
 
     def document_frequencies(self, stems: Collection[str]) -> dict[str, int]:
-        """Chunks holding each stem, counted by Milvus over the analysed `terms` field (TEXT_MATCH)."""
-        for stem in (s for s in stems if s not in self._frequencies):
-            rows = self.chunk_rows(f"TEXT_MATCH(terms, {quoted([stem])[1:-1]})", ["count(*)"])
+        """Chunks holding each stem, as the writers counted them (the terms collection)."""
+        wanted = sorted(s for s in stems if s not in self._frequencies)
+        if wanted:
             if len(self._frequencies) > 200_000:
                 self._frequencies.clear()
-            self._frequencies[stem] = int(rows[0]["count(*)"])
+            found = {row["stem"]: int(row["chunks"])
+                     for row in self._rows("terms", f"stem in {quoted(wanted)}", ["stem", "chunks"])}
+            self._frequencies.update({stem: found.get(stem, 0) for stem in wanted})
         return {stem: self._frequencies[stem] for stem in stems}
 
     def count(self, kind: str, expression: str = "") -> int:

@@ -8,6 +8,7 @@ leaves rows no reader sees; the next writer deletes them and revives what it had
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -35,10 +36,10 @@ from index.store.milvus.schema import (
 from index.terms import stems
 
 _INSERT_ROWS = 500
-DATA = ("articles", "chunks", "sentences")
+DATA = ("articles", "chunks", "sentences", "terms")
 
-# Milvus collections' layout; apart from the file store's format (store/writer.py).
-FORMAT_VERSION = 3
+# Milvus collections' layout; apart from the file store's format (store/writer.py). 4: the terms collection.
+FORMAT_VERSION = 4
 
 
 def band_keys(values: np.ndarray) -> list[int]:
@@ -61,6 +62,7 @@ class MilvusWriter:
         self.visible = visible(number)
         self._vectors: dict[int, np.ndarray] = {}
         self._touched: set[str] = set()
+        self._frequencies: Counter[str] = Counter()  # chunks gained (or lost) per stem in this generation
         self._repair(number - 1)
         if rebuild:
             for kind in DATA:
@@ -104,7 +106,8 @@ class MilvusWriter:
             return
         among = f"article_id in {quoted(list(article_ids))}"
         self._touched |= set(article_ids) | self._group_members(among)
-        for row in self._kill("chunks", among, ["chunk", "dense"]):
+        for row in self._kill("chunks", among, ["chunk", "dense", "terms"]):
+            self._frequencies.subtract(set(row["terms"].split()))
             if row["chunk"] in keep_vectors:
                 self._vectors[row["chunk"]] = np.asarray(row["dense"], dtype=np.float32)
         self._kill("articles", among)
@@ -136,11 +139,14 @@ class MilvusWriter:
             {"pk": f"{article.id}\x1f{n}\x1f{number}", "born": n, "died": ALIVE, "article_id": article.id,
              "part": number, "text": text, "outlet_key": outlet_key, "day": published, "placeholder": PLACEHOLDER,
              **(head if number == 0 else blank)} for number, text in enumerate(parts)])
+        terms = [stems(embedding_text(article, c.text)) for c in chunks]
+        for held in terms:
+            self._frequencies.update(set(held))
         self._insert("chunks", [
             {"pk": key(c.id, n), "born": n, "died": ALIVE, "chunk": c.id, "article_id": article.id,
              "ordinal": c.ordinal, "start": c.start, "end": c.end, "day": published, "outlet_key": outlet_key,
-             "text": c.text, "terms": " ".join(stems(embedding_text(article, c.text))),
-             "dense": self._vectors.pop(c.id).tolist()} for c in chunks])
+             "text": c.text, "terms": " ".join(held), "dense": self._vectors.pop(c.id).tolist()}
+            for c, held in zip(chunks, terms, strict=True)])
         said = {(start, end): who for start, end, who in speakers}
         self._insert("sentences", [
             {"pk": key("sentence", i, n), "born": n, "died": ALIVE, "sentence": i, "article_id": article.id,
@@ -192,9 +198,24 @@ class MilvusWriter:
                  "group_id": group}
         self._insert("articles", [fresh])
 
+    def _count_terms(self) -> None:
+        """Each stem whose chunk count changed gets a new row in this generation (the live one keeps its own)."""
+        changed = sorted(stem for stem, delta in self._frequencies.items() if delta)
+        for start in range(0, len(changed), _INSERT_ROWS):
+            part = changed[start:start + _INSERT_ROWS]
+            old = {row["stem"]: row["chunks"] for row in self._kill("terms", f"stem in {quoted(part)}",
+                                                                      ["stem", "chunks"])}
+            self._insert("terms", [
+                {"pk": f"{stem}\x1f{self.number}", "born": self.number, "died": ALIVE, "stem": stem,
+                 "chunks": old.get(stem, 0) + self._frequencies[stem], "placeholder": PLACEHOLDER}
+                for stem in part if old.get(stem, 0) + self._frequencies[stem] > 0])
+        self._frequencies.clear()
+
     def commit(self, manifest_fields: dict[str, object]) -> Manifest:
-        """Regroup copies, then insert the manifest row: the one write that makes this generation live."""
+        """Regroup copies, count terms, then insert the manifest row: the one write that makes this generation
+        live."""
         self._regroup()
+        self._count_terms()
         reader = MilvusGeneration(self.client, self.prefix, self.number,
                                   Manifest.model_construct(), self.paged)
         for kind in DATA:
