@@ -108,6 +108,7 @@ def test_a_reindex_touches_only_what_changed_and_the_live_generation_never_sees_
     assert len(desk.reindex().added) == 2
     seeds = tmp_path / "seeds"
     body = " ".join(f"The harbour council met on day {i} to discuss the ferry timetable." for i in range(25))
+    body += " The ferry to Αθήνα (Athens) sails at noon."  # a stem Milvus must read unescaped
     (seeds / "harbour.md").write_text(f"---\ntitle: Harbour council\noutlet: Harbour Daily\n---\n{body}\n")
     before = desk.generation()
     report = desk.reindex()
@@ -121,7 +122,7 @@ def test_a_reindex_touches_only_what_changed_and_the_live_generation_never_sees_
     changed = desk.reindex()
     assert changed.changed == ["harbour"] and 0 < changed.chunks_embedded < report.chunks_embedded
     assert "May" in desk.generation().article("harbour").text and "May" not in after.article("harbour").text
-    assert frequencies_are_counts(desk.generation(), ["harbour", "ferri", "timet", "mai", "russia"])
+    assert frequencies_are_counts(desk.generation(), ["harbour", "ferri", "timet", "mai", "russia", "αθηνα"])
     (seeds / "harbour.md").unlink()
     assert desk.reindex().removed == ["harbour"]
     for generation in (before, after, desk.generation()):

@@ -57,8 +57,8 @@ def visible(generation: int) -> str:
 
 
 def quoted(values: Sequence[object]) -> str:
-    """A list literal for `in [...]`; strings are JSON-quoted."""
-    return json.dumps(list(values))
+    """A list literal for `in [...]`; strings are JSON-quoted, non-ASCII kept as is (Milvus reads no \\u escapes)."""
+    return json.dumps(list(values), ensure_ascii=False)
 
 
 def admitted(where: ArticleFilter) -> str:
