@@ -36,7 +36,7 @@ respectively""".split())
 _CLAIM = re.compile(r",?\s+(?:and|while|whereas|but|as well as|respectively)\s+|[,;]\s+")
 # Facets searched and quoted for one question, at most: each costs one filtered search.
 MAX_FACETS = 8
-_ABOUT_REPORTS = re.compile(r"\b(?:report\w*|articles?|coverage|covered|pieces?|stor(?:y|ies)|published)\b",
+_ABOUT_REPORTS = re.compile(r"\b(?:report\w*|articles?|coverage|covered|pieces?|stor(?:y|ies)|publish\w*)\b",
                             re.IGNORECASE)
 
 

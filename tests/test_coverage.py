@@ -24,6 +24,11 @@ def test_a_question_names_outlets_each_with_its_own_clause_and_the_day_written_i
     assert not read("What happened to the bridge in Port Avery?", OUTLETS).facets
 
 
+def test_a_question_about_what_an_outlet_published_over_time_is_about_order() -> None:
+    assert read("Did Harbour Daily change its advice after publishing the ferry guide on March 3rd?", OUTLETS).temporal
+    assert not read("Did the ferry change its timetable after the storm?", OUTLETS).temporal
+
+
 def test_an_outlet_named_twice_is_two_facets_and_a_clause_naming_only_an_outlet_reads_on() -> None:
     reading = read("Does the Valley Times article on the bridge repair costs and the Valley Times article on the "
                    "cup final agree, while 'Harbour Daily' and 'Coastal Wire' stress the closure?", OUTLETS)
