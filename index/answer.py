@@ -74,9 +74,9 @@ class AnswerConfig(StageConfig):
     facet_quotes: int = Field(2, ge=1, le=5, validation_alias="facet_quotes",
                               description="Articles each outlet, day or claim a question names may have quoted "
                               "first (beyond the first, only those within NEWSDESK_FACET_QUOTE_MARGIN of it).")
-    facet_margin: float = Field(0.05, ge=0.0, le=2.0, validation_alias="facet_quote_margin",
+    facet_margin: float = Field(0.20, ge=0.0, le=2.0, validation_alias="facet_quote_margin",
                                 description="How close to a facet's best article another must score to be "
-                                "quoted for it too.")
+                                "quoted for it too (0.20, fitted on MultiHop's even lines: docs/evaluation.md).")
     abstain_below: float | None = Field(None, ge=0.0, le=1.0, validation_alias="abstain_threshold",
                                         description="Abstain below this answerability (0-1); empty = the cut "
                                         "fitted with the model in index/answerability.json.")
