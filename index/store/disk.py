@@ -8,10 +8,13 @@ from pathlib import Path
 
 
 def connect(path: Path, readonly: bool) -> sqlite3.Connection:
+    """A writer's connection is in WAL mode (readers keep reading while it writes) and leaves transactions
+    to the writer, which holds one from start to commit."""
     uri = f"file:{path}?mode=ro" if readonly else f"file:{path}"
-    connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    connection = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
     connection.row_factory = sqlite3.Row
-    connection.execute("PRAGMA foreign_keys = ON")
+    if not readonly:
+        connection.execute("PRAGMA journal_mode = WAL")
     return connection
 
 

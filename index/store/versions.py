@@ -51,21 +51,27 @@ def create(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _views(db: sqlite3.Connection, visible: str) -> None:
+    """TEMP views named like the tables, over the rows `visible` admits."""
+    for table, (columns, _, _) in TABLES.items():
+        db.execute(f"CREATE TEMP VIEW {table} AS SELECT row, {', '.join(columns)} FROM {_physical(table)} "
+                   f"WHERE {visible}")
+
+
 def show(db: sqlite3.Connection, sequence: int) -> None:
     """Make `db` see generation `sequence`: the rows born at or before it and not removed by then."""
-    for table, (columns, _, _) in TABLES.items():
-        db.execute(f"CREATE TEMP VIEW IF NOT EXISTS {table} AS SELECT row, {', '.join(columns)} FROM "
-                   f"{_physical(table)} WHERE born <= {int(sequence)} AND (died IS NULL OR died > {int(sequence)})")
+    number = int(sequence)
+    _views(db, f"born <= {number} AND (died IS NULL OR died > {number})")
 
 
 def write_as(db: sqlite3.Connection, sequence: int) -> None:
     """Make `db` write generation `sequence`: inserts are born at it, deletes stamp `died` (or drop a row
     born in this same write)."""
     number = int(sequence)
+    visible = f"born <= {number} AND died IS NULL"  # nothing is removed after `number` once `prepare` ran
+    _views(db, visible)
     for table, (columns, key, _) in TABLES.items():
         rows = _physical(table)
-        visible = f"born <= {number} AND died IS NULL"
-        db.execute(f"CREATE TEMP VIEW {table} AS SELECT row, {', '.join(columns)} FROM {rows} WHERE {visible}")
         replaced = "" if key is None else (
             f"DELETE FROM {rows} WHERE {key} = NEW.{key} AND born = {number}; "
             f"UPDATE {rows} SET died = {number} WHERE {key} = NEW.{key} AND {visible}; ")

@@ -39,28 +39,27 @@ class GenerationWriter:
         self.path = path
         self.database = database
         path.mkdir()
-        continuing = base is not None and base.manifest.format_version == FORMAT_VERSION
+        continuing = base is not None and base.database == database
+        legacy = base if base is not None and not continuing else None  # formats 2 and 3: its own file
         self.sequence = base.manifest.sequence + 1 if continuing and base is not None else 1
         self._new_file = not continuing
         self.vectors = faiss.clone_index(base.vectors) if base is not None else vector_index.empty(dimension)
         self.db = connect(database, readonly=False)
-        self.db.isolation_level = None
-        self.db.execute("PRAGMA journal_mode = WAL")
-        if base is not None and not continuing:
-            versions.attach_legacy(self.db, base.database)
+        if legacy is not None:
+            versions.attach_legacy(self.db, legacy.database)
         self.db.execute("BEGIN IMMEDIATE")
         if continuing and base is not None:
             versions.prepare(self.db, base.manifest.sequence, oldest_kept)
         else:
             versions.create(self.db)
-        if base is not None and not continuing:
+        if legacy is not None:
             versions.import_legacy(self.db, self.sequence)
         versions.write_as(self.db, self.sequence)
         upgrade = base is not None and base.keywords is None
         self.keywords = KeywordWriter(path / KEYWORDS, None if base is None or upgrade else base.path / KEYWORDS)
         if upgrade:
             self._upgrade_keywords()
-        self._touched: set[str] = set(copies.backfill(self.db)) if base is not None and not continuing else set()
+        self._touched: set[str] = set(copies.backfill(self.db)) if legacy is not None else set()
 
     def _upgrade_keywords(self) -> None:
         """A format-2 generation's chunks move from its FTS5 table into the keyword folder."""

@@ -205,10 +205,10 @@ class MilvusWriter:
             part = changed[start:start + _INSERT_ROWS]
             old = {row["stem"]: row["chunks"] for row in self._kill("terms", f"stem in {quoted(part)}",
                                                                       ["stem", "chunks"])}
+            totals = {stem: old.get(stem, 0) + self._frequencies[stem] for stem in part}
             self._insert("terms", [
                 {"pk": f"{stem}\x1f{self.number}", "born": self.number, "died": ALIVE, "stem": stem,
-                 "chunks": old.get(stem, 0) + self._frequencies[stem], "placeholder": PLACEHOLDER}
-                for stem in part if old.get(stem, 0) + self._frequencies[stem] > 0])
+                 "chunks": total, "placeholder": PLACEHOLDER} for stem, total in totals.items() if total > 0])
         self._frequencies.clear()
 
     def commit(self, manifest_fields: dict[str, object]) -> Manifest:
