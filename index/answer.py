@@ -21,9 +21,9 @@ from index.store import ArticleFilter, Reader
 from index.terms import content_terms
 
 log = logging.getLogger(__name__)
-# Quote characters of one answer at most, however many outlets it compares: one Discord message carries
-# 6,000 characters of embeds, and titles, footers and escapes take the rest.
-FACET_CHARS_CAP = 4000
+# An answer about the coverage fills one Discord message: ten embeds (one per article quoted) and 6,000
+# characters of embeds, of which titles, footers and escapes may take 2,000.
+FACET_CHARS_CAP, WHOLE_MESSAGE_QUOTES = 4000, 10
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'&-]+|\b\d[\d,.]*\b")
 
 
@@ -50,7 +50,7 @@ class Weights(StageConfig):
 
 
 class AnswerConfig(StageConfig):
-    max_quotes: int = Field(4, ge=1, le=10, description="At most this many quotes.")
+    max_quotes: int = Field(4, ge=1, le=WHOLE_MESSAGE_QUOTES, description="At most this many quotes.")
     max_chars: int = Field(1500, ge=100, le=10_000, validation_alias="max_quote_chars",
                            description="All quotes together.")
     sentences: int = Field(3, ge=1, le=12, validation_alias="excerpt_sentences",
@@ -66,17 +66,14 @@ class AnswerConfig(StageConfig):
                              description="Quotes one article may give.")
     sources: int = Field(10, ge=1, le=100, validation_alias="closest_sources",
                          description="Closest articles listed with an answer or an abstention.")
-    facet_chars: int = Field(500, ge=0, le=2000, validation_alias="facet_quote_chars",
-                             description="Quote characters added for each outlet, day or claim a question names "
-                             "beyond the first (with one more quote each, 10 at most), so a comparison quotes every "
-                             "outlet it names; all quotes stay within 4,000 characters so the answer fits one "
-                             "Discord message.")
-    facet_quotes: int = Field(2, ge=1, le=5, validation_alias="facet_quotes",
+    facet_quotes: int = Field(5, ge=1, le=WHOLE_MESSAGE_QUOTES, validation_alias="facet_quotes",
                               description="Articles each outlet, day or claim a question names may have quoted "
-                              "first (beyond the first, only those within NEWSDESK_FACET_QUOTE_MARGIN of it).")
-    facet_margin: float = Field(0.20, ge=0.0, le=2.0, validation_alias="facet_quote_margin",
+                              "first (beyond the first, only those within NEWSDESK_FACET_QUOTE_MARGIN of it). A "
+                              "question naming two or more gets one whole Discord message: 10 quotes and 4,000 "
+                              "characters (5, fitted on MultiHop's even lines: docs/evaluation.md).")
+    facet_margin: float = Field(0.5, ge=0.0, le=2.0, validation_alias="facet_quote_margin",
                                 description="How close to a facet's best article another must score to be "
-                                "quoted for it too (0.20, fitted on MultiHop's even lines: docs/evaluation.md).")
+                                "quoted for it too (0.5, fitted on MultiHop's even lines: docs/evaluation.md).")
     abstain_below: float | None = Field(None, ge=0.0, le=1.0, validation_alias="abstain_threshold",
                                         description="Abstain below this answerability (0-1); empty = the cut "
                                         "fitted with the model in index/answerability.json.")
@@ -122,7 +119,8 @@ def compose(
     """Score every sentence of the passages against the question; quote the best, fail closed.
 
     The quotes are chosen before the answerability decision, which reads them (does any give the kind of
-    entity asked for?). `sources` lists the closest articles in retrieval order (shown when abstaining).
+    entity asked for?): those of the usual budget, even when a question about the coverage is shown a whole
+    message. `sources` lists the closest articles in retrieval order (shown when abstaining).
     """
     articles = generation.articles_by_id([*ranking[: config.sources], *(p.chunk.article_id for p in passages)])
     day = as_of or date.today()
@@ -132,10 +130,13 @@ def compose(
     closest = [source_ref(articles[i]) for i in ranking[: config.sources]]
     facets = [(f, v) for f, v in zip(reading.facets, facet_vectors, strict=False) if f.narrowed(where) is not None]
     copies = generation.copies({c.article_id for c in candidates})
-    quotes = verified(_select(candidates, articles, generation, widened(config, len(facets)), facets, copies),
-                      articles, passages)
+    quotes = verified(_select(candidates, articles, generation, config, facets, copies), articles, passages)
+    evidence = [q.text for q in quotes]
+    if len(facets) > 1:
+        quotes = verified(_select(candidates, articles, generation, widened(config), facets, copies),
+                          articles, passages)
     quotes = carried(quotes, copies, generation)
-    decision = decide(Evidence(question, passages, [q.text for q in quotes], confidence,
+    decision = decide(Evidence(question, passages, evidence, confidence,
                                max((c.similarity for c in candidates), default=0.0), similarities, where, day,
                                [articles[p.chunk.article_id].published for p in passages],
                                recent_days),
@@ -162,13 +163,11 @@ def carried(quotes: list[Quote], copies: dict[str, list[str]], generation: Reade
                                        if q.start <= start and end <= q.end))}) for q in quotes]
 
 
-def widened(config: AnswerConfig, facets: int) -> AnswerConfig:
-    """One more quote and `facet_chars` more characters per named outlet or day beyond the first."""
-    extra = max(0, facets - 1)
-    if not extra:
-        return config
-    chars = min(max(config.max_chars, FACET_CHARS_CAP), config.max_chars + extra * config.facet_chars)
-    return config.model_copy(update={"max_quotes": min(10, config.max_quotes + extra), "max_chars": chars})
+def widened(config: AnswerConfig) -> AnswerConfig:
+    """A question naming two or more outlets, days or claims asks about the coverage, not one fact: it gets
+    the whole message (a few more quotes per extra facet did worse on MultiHop: docs/evaluation.md)."""
+    return config.model_copy(update={"max_quotes": WHOLE_MESSAGE_QUOTES,
+                                     "max_chars": max(config.max_chars, FACET_CHARS_CAP)})
 
 
 def _score_sentences(
@@ -303,8 +302,8 @@ def _facet_firsts(ranked: list[Candidate], articles: dict[str, Article],
     article no other facet took: a sentence is scored as a candidate is, but with its similarity to the
     facet's query and the share of the facet's words it holds. Facets take their articles best match first,
     so "the TechCrunch article on X and the TechCrunch article on Y" quotes two articles, each where it fits
-    best. A facet's second article is quoted too when it scores within `facet_margin` of its first: which of
-    an outlet's close reports the question means is often a toss-up."""
+    best. Its other articles within `facet_margin` of its first are quoted too (which of an outlet's close
+    reports is meant is often a toss-up); a report named by outlet and day whatever its score."""
     weights = config.weights
     asked = [(number, facet, vector, facet.terms) for number, (facet, vector) in enumerate(facets)]
     options = sorted(((c.relevance + weights.sentence * (float(c.vector @ vector) - c.similarity)
@@ -313,11 +312,12 @@ def _facet_firsts(ranked: list[Candidate], articles: dict[str, Article],
                       if c.vector is not None
                       and facet.admits(articles[c.article_id].outlet, articles[c.article_id].published)),
                      key=lambda option: option[0], reverse=True)
+    floors = [float("-inf") if facet.outlets and facet.day else config.floor for facet, _ in facets]
     chosen: dict[int, list[tuple[float, Candidate]]] = {}
     taken: set[str] = set()
     for score, number, candidate in options:
         mine = chosen.setdefault(number, [])
-        if score >= config.floor and len(mine) < config.facet_quotes and candidate.article_id not in taken \
+        if score >= floors[number] and len(mine) < config.facet_quotes and candidate.article_id not in taken \
                 and (not mine or score >= mine[0][0] - config.facet_margin):
             mine.append((score, candidate))
             taken.add(candidate.article_id)

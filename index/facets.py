@@ -21,11 +21,15 @@ _DAY = re.compile(rf"\b(?:\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH}\s+\d{{1,2}}(?:st|nd|r
                   rf"\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH},?\s+\d{{4}})\b")
 # Words that ask about order or change over time ("Did X report before Y?", "has the coverage changed"), which
 # count only in a question about the reports themselves: "Who won after the strike?" is not about order.
-_TEMPORAL = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|between|"
-                       r"before|after|earlier|later|first|then|prior|subsequent(?:ly)?|following|since|"
-                       r"chang\w*|consisten\w*|inconsisten\w*|over time|timeline|order)\b", re.IGNORECASE)
+_CHANGE = (r"between|before|after|earlier|later|first|then|prior|subsequent(?:ly)?|following|since|"
+           r"chang\w*|consisten\w*|inconsisten\w*|over time|timeline|order")
+_TEMPORAL = re.compile(rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b|{_CHANGE})\b", re.IGNORECASE)
+# The same words without a bare date: a question about change across reports, not one day's report.
+_ACROSS = re.compile(rf"\b(?:{_CHANGE})\b", re.IGNORECASE)
 # A day written after these bounds a range ("published after September 26, 2023"), not the report's day.
 _RELATIVE = re.compile(r"\b(?:before|after|prior to|since|until|by)\s*$", re.IGNORECASE)
+# A report dated by an earlier one ("and the subsequent TechCrunch report ... published on the same day").
+_SAME_DAY = re.compile(r"\b(?:the|that) same (?:day|date)\b", re.IGNORECASE)
 # A clause saying fewer content words than this (beside outlet names) only names its outlet.
 _CLAIM_WORDS = 3
 # Words that say a clause is about a report, not what the report says.
@@ -146,9 +150,9 @@ def read(question: str, indexed_outlets: Sequence[str]) -> Reading:
                     and not _RELATIVE.search(question[max(0, m.start() - 12):m.start()])), None)
         if own is not None:
             paired.add(own[0].start())
-        label = f"{name}, {own[1].isoformat()}" if own else name
-        facets.append(Facet(label=label, outlets=tuple(matched), day=own[1] if own else None,
-                            text=question[start:end].strip(), at=at))
+        day = own[1] if own else _same_day(question, start, upto, at, days)
+        label = f"{name}, {day.isoformat()}" if day else name
+        facets.append(Facet(label=label, outlets=tuple(matched), day=day, text=question[start:end].strip(), at=at))
     for match, day in days:
         if match.start() not in paired:
             facets.append(Facet(label=day.isoformat(), day=day, text=_within(question, pieces, match.start()),
@@ -156,9 +160,19 @@ def read(question: str, indexed_outlets: Sequence[str]) -> Reading:
     named = {(f.outlets, f.text) for f in facets}
     if facets:
         facets += [f for f in _claims(question, pieces, kept, mentions) if (f.outlets, f.text) not in named]
-    unique = sorted(facets, key=lambda f: (f.claim, not f.outlets, f.at))
     about_order = bool(_TEMPORAL.search(question) and _ABOUT_REPORTS.search(question))
+    if _ACROSS.search(question) and _ABOUT_REPORTS.search(question):  # a dated outlet's other reports are the change
+        facets += [replace(f, label=f"{f.label} (other days)", day=None, claim=True)
+                   for f in facets if f.day is not None and f.outlets and not f.claim]
+    unique = sorted(facets, key=lambda f: (f.claim, not f.outlets, f.at))
     return Reading(tuple(unique[:MAX_FACETS]), temporal=about_order or bool(days))
+
+
+def _same_day(question: str, start: int, upto: int, at: int, days: Sequence[tuple[re.Match[str], date]]) -> date | None:
+    """The day last written before a mention whose piece says it was published "on the same day"."""
+    if not _SAME_DAY.search(question, start, upto):
+        return None
+    return next((day for match, day in reversed(days) if match.start() < at), None)
 
 
 def _claims(question: str, pieces: list[tuple[int, int]], kept: Sequence[tuple[int, int]],

@@ -38,7 +38,7 @@ class RetrievalConfig(StageConfig):
     per_article: int = Field(3, ge=1, le=20, validation_alias="per_article_passages",
                              description="Passages one article may contribute.")
     passages: int = Field(8, ge=1, le=100, description="Fused passages handed to the answerer.")
-    facet_passages: int = Field(3, ge=0, le=20, description="Passages searched for each outlet, day or claim a "
+    facet_passages: int = Field(12, ge=0, le=20, description="Passages searched for each outlet, day or claim a "
                                 "question names (at most 8), added to the answerer's; 0 = off.")
     recent_days: int = Field(7, ge=0, le=3650, description="Also search the articles of the last N days before "
                              "the as-of date (or today) and fuse them in; 0 = off.")

@@ -51,6 +51,29 @@ def test_each_claim_of_a_question_about_coverage_is_searched_within_the_outlets_
                                          "and ran an extra ferry?", OUTLETS).facets)
 
 
+def test_a_report_published_on_the_same_day_takes_the_day_written_before_it() -> None:
+    reading = read("Between the Harbour Daily report on the closure published on March 2, 2026, and the Coastal Wire "
+                   "report on the ferries published on the same day, did the coverage change?", OUTLETS)
+    named = [(f.label, f.day) for f in reading.facets if not f.claim]
+    assert named == [("Harbour Daily, 2026-03-02", date(2026, 3, 2)), ("Coastal Wire, 2026-03-02", date(2026, 3, 2))]
+
+
+def test_a_question_about_change_also_searches_each_named_outlets_other_days() -> None:
+    question = "Did Valley Times change its view of the bridge after its report on March 20, 2026?"
+    others = [(f.outlets, f.day) for f in read(question, OUTLETS).facets if f.claim and f.label.endswith("(other days)")]
+    assert others == [(("Valley Times",), None)]
+    assert not any(f.label.endswith("(other days)")
+                   for f in read("What did Valley Times report on March 20, 2026?", OUTLETS).facets)
+
+
+def test_a_report_named_by_outlet_and_day_is_quoted_however_far_it_is_from_the_topic(
+        coverage_desk: Newsdesk) -> None:
+    answer = coverage_desk.ask("What did the Valley Times report published on May 10, 2026 say about the Port Avery "
+                               "bridge closure?")
+    assert "05_valley_times_football" in {q.article_id for q in answer.quotes}, [q.article_id for q in answer.quotes]
+    assert not answer.missing
+
+
 def test_an_outlet_named_twice_has_two_of_its_articles_quoted(coverage_desk: Newsdesk) -> None:
     answer = coverage_desk.ask("Does the Valley Times article on the Port Avery bridge repair costs and the "
                                "Valley Times article on the regional football cup final both name a councillor?", k=1)

@@ -4,12 +4,13 @@ from datetime import date
 
 import pytest
 
-from index.upload import safe_name
 from bot.limits import MESSAGE
 from bot.render import render_answer, render_source, render_sources_page, shorten
+from index.answer import FACET_CHARS_CAP, WHOLE_MESSAGE_QUOTES
 from index.config import PROJECT_ROOT
 from index.models import Answer, ArticleSummary, Quote, SourceRef
 from index.prompts import Prompts
+from index.upload import safe_name
 
 PROMPTS = Prompts.load(PROJECT_ROOT / "prompts")
 MENTIONS = ["@everyone", "@here", "<@&123456789012345678>", "<@123456789012345678>", "<@!123456789012345678>",
@@ -43,6 +44,15 @@ def test_the_longest_possible_answer_fits_every_limit() -> None:
     assert reply.trimmed
     for embed in reply.embeds:
         assert not embed.description.rstrip("*)").endswith("Wor")
+
+
+def test_a_whole_message_answer_about_the_coverage_shows_every_quote() -> None:
+    per_quote = FACET_CHARS_CAP // WHOLE_MESSAGE_QUOTES
+    quotes = [quote(("Word " * 80)[:per_quote - 1] + ".", article=f"mh-{i:012x}", title="A headline " * 8,
+                    outlet="The Independent - Life and Style") for i in range(WHOLE_MESSAGE_QUOTES)]
+    reply = render_answer(Answer(question="Q" * 300, abstained=False, confidence=1.0, quotes=quotes), PROMPTS)
+    check_limits(reply)
+    assert len(reply.embeds) == WHOLE_MESSAGE_QUOTES and not reply.trimmed
 
 
 @pytest.mark.parametrize("mention", MENTIONS)
