@@ -303,7 +303,7 @@ def _facet_firsts(ranked: list[Candidate], articles: dict[str, Article],
     facet's query and the share of the facet's words it holds. Facets take their articles best match first,
     so "the TechCrunch article on X and the TechCrunch article on Y" quotes two articles, each where it fits
     best. Its other articles within `facet_margin` of its first are quoted too (which of an outlet's close
-    reports is meant is often a toss-up); a report named by outlet and day whatever its score."""
+    reports is meant is often a toss-up); the first of a report named by outlet and day whatever its score."""
     weights = config.weights
     asked = [(number, facet, vector, facet.terms) for number, (facet, vector) in enumerate(facets)]
     options = sorted(((c.relevance + weights.sentence * (float(c.vector @ vector) - c.similarity)
@@ -312,13 +312,13 @@ def _facet_firsts(ranked: list[Candidate], articles: dict[str, Article],
                       if c.vector is not None
                       and facet.admits(articles[c.article_id].outlet, articles[c.article_id].published)),
                      key=lambda option: option[0], reverse=True)
-    floors = [float("-inf") if facet.outlets and facet.day else config.floor for facet, _ in facets]
+    first_floors = [float("-inf") if facet.outlets and facet.day else config.floor for facet, _ in facets]
     chosen: dict[int, list[tuple[float, Candidate]]] = {}
     taken: set[str] = set()
     for score, number, candidate in options:
         mine = chosen.setdefault(number, [])
-        if score >= floors[number] and len(mine) < config.facet_quotes and candidate.article_id not in taken \
-                and (not mine or score >= mine[0][0] - config.facet_margin):
+        if score >= (config.floor if mine else first_floors[number]) and len(mine) < config.facet_quotes \
+                and candidate.article_id not in taken and (not mine or score >= mine[0][0] - config.facet_margin):
             mine.append((score, candidate))
             taken.add(candidate.article_id)
     return [mine[turn][1] for turn in range(config.facet_quotes) for _, mine in sorted(chosen.items())

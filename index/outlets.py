@@ -12,6 +12,8 @@ _KIND = r"(?:article|report|piece|story|coverage|reporting|editorial|op-ed|podca
 # "<Name> article" and "article from/by <Name>"; a name is a run of capitalised words, maybe quoted.
 _BEFORE = re.compile(rf"({_NAME})\s+{_KIND}\b")
 _AFTER = re.compile(rf"\b{_KIND}\s+(?:from|by)\s+(?:an?\s+|the\s+)?({_NAME})(?=[\s,.;:?!]|$)")
+_OPENING = re.compile(r"(?:^|(?<=[\s(\"]))[‘']")
+_CLOSING = re.compile(r"[’'](?=[\s,.;:?!)]|$)")
 # Capitalised words that open a question or name a time, never an outlet.
 _NOT_NAMES = set("""a an the this that another recent does did do is was were are has have had between after
 before while and but both when which what who how why according january february march april may june july
@@ -34,12 +36,21 @@ def occurrences(question: str, indexed: Sequence[str] = ()) -> list[tuple[str, i
         rest = written[outlet].sub(lambda m: " " * len(m.group(0)), rest)
     for pattern in (_BEFORE, _AFTER):
         for match in pattern.finditer(rest):
+            if _inside_quotes(question, match.start(1)):
+                continue
             words = re.sub(r"(?:['’]s)?[’']?$", "", match.group(1).strip("‘'’ ")).split()
             while words and words[0].lower() in _NOT_NAMES - {"the"}:
                 words = words[1:]
             if words and words[-1].lower() not in _NOT_NAMES and _squash(" ".join(words)):
                 found.append((" ".join(words), match.start(1)))
     return found
+
+
+def _inside_quotes(question: str, at: int) -> bool:
+    """Whether `at` falls inside a quoted title ("the 'NBA Rookie of the Year Odds' article" does not name an
+    outlet called Year Odds); an apostrophe inside or after a word ("Reuters' report") opens nothing."""
+    opened = [m.end() for m in _OPENING.finditer(question, 0, at)]
+    return bool(opened) and not _CLOSING.search(question, opened[-1], at)
 
 
 def _written(outlet: str) -> re.Pattern[str]:

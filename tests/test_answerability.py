@@ -116,6 +116,8 @@ def test_a_question_about_an_outlet_the_index_lacks_is_not_answered_from_another
     ("What did Britney say at the age of 16, according to an article by CBS Sports?", ["CBSSports.com", "The Age"],
      []),
     ("Which team won the report card of the week?", ["The Week"], []),
+    ("Does the 'NBA Rookie of the Year Odds' article from Sporting News agree?", ["Sporting News"], []),
+    ("Did Reuters' report and the 'Daily Planet' article agree?", ["Reuters"], ["Daily Planet"]),
 ])
 def test_outlets_named_in_a_question_are_matched_to_the_indexed_ones(question: str, indexed: list[str],
                                                                      unknown: list[str]) -> None:
