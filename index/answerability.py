@@ -21,6 +21,7 @@ import numpy as np
 
 from index import outlets
 from index.errors import ConfigError
+from index.facets import written_days
 from index.models import AbstainReason, Answerability, Passage
 from index.store import ArticleFilter, Reader
 from index.terms import TOKEN, fold, present, question_terms
@@ -146,13 +147,27 @@ class Signals:
     foreign_outlets: list[str]
 
 
+def _without_covered_days(question: str, low: date | None, high: date | None) -> str:
+    """The question without the days it writes out within the coverage's dates ("the report on November 5,
+    2023"): they say when something was published or happened, and articles rarely write their own date, so
+    neither the year nor the day is a word the coverage must contain."""
+    if low is None or high is None:
+        return question
+    for match, day in reversed(written_days(question)):
+        if low <= day <= high:
+            question = question[:match.start()] + " " + question[match.end():]
+    return question
+
+
 def signals(evidence: Evidence, generation: Reader) -> Signals:
     """The model's inputs, with the question's words missing from the corpus and from the passages.
 
     Each word weighs by its BM25 idf over the chunks, so "Euro" and "2024" count for more than "won".
     A question about "this week" asked of coverage whose newest article is months old is not answered.
     """
-    terms = question_terms(evidence.question)
+    low, high = generation.date_range(evidence.where)
+    asked = _without_covered_days(evidence.question, low, high)
+    terms = question_terms(asked)
     total = max(1, generation.manifest.chunks)
     frequencies = generation.document_frequencies(terms)
     idf = {t: math.log(1 + (total - df + 0.5) / (df + 0.5)) for t, df in frequencies.items()}
@@ -163,8 +178,7 @@ def signals(evidence: Evidence, generation: Reader) -> Signals:
     unknown = sorted((t for t in terms if frequencies[t] == 0), key=lambda t: _specificity(terms[t]))
     absent = sorted((t for t in terms if t not in passage_stems), key=lambda t: -idf[t])
     top_idf = math.log(1 + (total + 0.5) / 0.5)
-    low, high = generation.date_range(evidence.where)
-    named = years(evidence.question)
+    named = years(asked)
     kind = asked_type(evidence.question)
     names = present(" ".join(_NAME.findall(evidence.question)), terms)
     cue = float(bool(_RECENT.search(evidence.question)))
@@ -234,8 +248,10 @@ def decide(evidence: Evidence, generation: Reader, threshold: float | None = Non
                                   signals={k: round(v, 4) for k, v in found.values.items()},
                                   missing_terms=found.absent)
     cut = model.threshold if threshold is None else threshold
-    # What an outlet reported can only be quoted from that outlet: naming one the index lacks is decisive.
-    if evidence.quoted and probability >= cut and not found.foreign_outlets:
+    # What an outlet reported can only be quoted from that outlet: naming one the index lacks is decisive; so
+    # is a year after the newest article that no article writes (coverage cannot report what came after it).
+    beyond = found.values["year_after"] and found.values["year_unknown"]
+    if evidence.quoted and probability >= cut and not found.foreign_outlets and not beyond:
         partial = None
         if found.values["type_missing"]:
             partial = f"None of the quotes gives the {asked_type(evidence.question)} asked for."

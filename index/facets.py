@@ -100,6 +100,11 @@ def _day(written: str) -> date | None:
         return None
 
 
+def written_days(question: str) -> list[tuple[re.Match[str], date]]:
+    """Each calendar day the question writes out, with where."""
+    return [(m, day) for m in _DAY.finditer(question) if (day := _day(m.group(0))) is not None]
+
+
 def _cuts(pattern: re.Pattern[str], question: str, kept: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
     """(start, end) of the pieces the pattern cuts the question into, never cutting inside a kept span (an
     outlet's name, a date)."""
@@ -138,7 +143,7 @@ def read(question: str, indexed_outlets: Sequence[str]) -> Reading:
     for two articles)."""
     mentions = sorted(((name, at, matched) for name, at in outlets.occurrences(question, indexed_outlets)
                        if (matched := outlets.resolve(name, indexed_outlets))), key=lambda mention: mention[1])
-    days = [(m, day) for m in _DAY.finditer(question) if (day := _day(m.group(0))) is not None]
+    days = written_days(question)
     kept = [(at, at + len(name)) for name, at, _ in mentions] + [m.span() for m, _ in days]
     pieces = _cuts(_CLAIM, question, kept)
     paired: set[int] = set()

@@ -108,6 +108,19 @@ def test_a_question_about_an_outlet_the_index_lacks_is_not_answered_from_another
     assert not seeds_desk.ask("What did the RT article report about Russia and the G8?").abstained
 
 
+def test_a_report_named_by_its_day_is_answered_though_no_article_writes_that_year(coverage_desk: Newsdesk) -> None:
+    answer = coverage_desk.ask("Did the Harbour Daily report on the bridge closure on March 2, 2026 differ from the "
+                               "later Valley Times report on the repair costs?")
+    assert not answer.abstained, answer.why
+    assert {"Harbour Daily", "Valley Times"} <= {q.outlet for q in answer.quotes}
+
+
+def test_a_year_after_the_coverage_that_no_article_writes_is_not_answered(coverage_desk: Newsdesk) -> None:
+    answer = coverage_desk.ask("What happened to the Port Avery bridge in 2031?")
+    assert answer.abstained and answer.reason is AbstainReason.out_of_range, answer.why
+    assert not coverage_desk.ask("What happened to the Port Avery bridge in 2026?").abstained
+
+
 @pytest.mark.parametrize(("question", "indexed", "unknown"), [
     ("Does the TechCrunch article suggest X, while 'The Verge' report says Y?", ["TechCrunch", "The Verge"], []),
     ("Considering a New York Times article and a BBC News report on her work, who is she?",
