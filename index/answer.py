@@ -67,13 +67,15 @@ class AnswerConfig(StageConfig):
     sources: int = Field(10, ge=1, le=100, validation_alias="closest_sources",
                          description="Closest articles listed with an answer or an abstention.")
     facet_quotes: int = Field(5, ge=1, le=WHOLE_MESSAGE_QUOTES, validation_alias="facet_quotes",
-                              description="Articles each outlet, day or claim a question names may have quoted "
-                              "first (beyond the first, only those within NEWSDESK_FACET_QUOTE_MARGIN of it). A "
-                              "question naming two or more gets one whole Discord message: 10 quotes and 4,000 "
-                              "characters (5, fitted on MultiHop's even lines: docs/evaluation.md).")
+                              description="Articles quoted for each outlet, day or claim a question names (beyond "
+                              "its first, those within NEWSDESK_FACET_QUOTE_MARGIN); naming two or more gets a whole "
+                              "Discord message, 10 quotes and 4,000 characters (fitted: docs/evaluation.md).")
     facet_margin: float = Field(0.5, ge=0.0, le=2.0, validation_alias="facet_quote_margin",
                                 description="How close to a facet's best article another must score to be "
                                 "quoted for it too (0.5, fitted on MultiHop's even lines: docs/evaluation.md).")
+    outlet_floor: float = Field(0.20, ge=-1.0, le=1.0, validation_alias="named_outlet_floor",
+                                description="A named outlet's best sentence is quoted down to this score, below "
+                                "the quote floor (0.20, fitted on MultiHop's even lines: docs/evaluation.md).")
     abstain_below: float | None = Field(None, ge=0.0, le=1.0, validation_alias="abstain_threshold",
                                         description="Abstain below this answerability (0-1); empty = the cut "
                                         "fitted with the model in index/answerability.json.")
@@ -180,9 +182,8 @@ def _score_sentences(
     as_of: date,
     recent_days: int,
 ) -> tuple[list[Candidate], list[float]]:
-    """A sentence scores by its own similarity and its passage's, so it must match and sit in context.
-
-    Also returns each passage's similarity to the question, in the passages' order."""
+    """A sentence scores by its own similarity and its passage's, so it must match and sit in context. Also
+    returns each passage's similarity to the question, in the passages' order."""
     if not passages:
         return [], []
     passage_vectors = generation.chunk_vectors([p.chunk.id for p in passages])
@@ -298,12 +299,11 @@ def _select(candidates: list[Candidate], articles: dict[str, Article], generatio
 
 def _facet_firsts(ranked: list[Candidate], articles: dict[str, Article],
                   facets: Sequence[tuple[Facet, np.ndarray]], config: AnswerConfig) -> list[Candidate]:
-    """Each facet's best sentences above the floor, in the order the question names them, each from an
-    article no other facet took: a sentence is scored as a candidate is, but with its similarity to the
-    facet's query and the share of the facet's words it holds. Facets take their articles best match first,
-    so "the TechCrunch article on X and the TechCrunch article on Y" quotes two articles, each where it fits
-    best. Its other articles within `facet_margin` of its first are quoted too (which of an outlet's close
-    reports is meant is often a toss-up); the first of a report named by outlet and day whatever its score."""
+    """Each facet's best sentences above the floor, in the order named, each from an article no other facet
+    took, scored with the facet's query and words: "the TechCrunch article on X and the TechCrunch article on
+    Y" quotes two articles, each where it fits best. Articles within `facet_margin` of a facet's first are
+    quoted too (which close report is meant is often a toss-up); a named outlet's first needs only
+    `outlet_floor`, a report named by outlet and day no score at all."""
     weights = config.weights
     asked = [(number, facet, vector, facet.terms) for number, (facet, vector) in enumerate(facets)]
     options = sorted(((c.relevance + weights.sentence * (float(c.vector @ vector) - c.similarity)
@@ -312,7 +312,8 @@ def _facet_firsts(ranked: list[Candidate], articles: dict[str, Article],
                       if c.vector is not None
                       and facet.admits(articles[c.article_id].outlet, articles[c.article_id].published)),
                      key=lambda option: option[0], reverse=True)
-    first_floors = [float("-inf") if facet.outlets and facet.day else config.floor for facet, _ in facets]
+    first_floors = [float("-inf") if facet.outlets and facet.day else config.outlet_floor
+                    if facet.outlets and not facet.claim else config.floor for facet, _ in facets]
     chosen: dict[int, list[tuple[float, Candidate]]] = {}
     taken: set[str] = set()
     for score, number, candidate in options:
@@ -334,11 +335,9 @@ def _quote(pick: _Pick) -> Quote:
 def _grow(pick: _Pick, scores: dict[tuple[str, int], float], covered: set[tuple[str, int]],
           max_sentences: int, budget: int, target: int, forward: bool = False) -> None:
     """Add the better-scoring neighbour (with `forward`, the next one while there is one), across paragraph
-    breaks, until `target` chars or `max_sentences`; never into another quote's sentences.
-
-    Measured on RealTime QA: staying inside a paragraph left half the quote budget unused (answer-in-quotes
-    0.55 -> 0.70 when excerpts may cross a line break).
-    """
+    breaks, until `target` chars or `max_sentences`; never into another quote's sentences. Measured on
+    RealTime QA: staying inside a paragraph left half the quote budget unused (answer-in-quotes 0.55 -> 0.70
+    when excerpts may cross a line break)."""
     spans, article_id = pick.spans, pick.article.id
     while pick.last - pick.first + 1 < max_sentences and pick.length < target:
         options = [(scores.get((article_id, spans[i].start), -1.0) + bonus, i)

@@ -74,6 +74,15 @@ def test_a_report_named_by_outlet_and_day_is_quoted_however_far_it_is_from_the_t
     assert not answer.missing
 
 
+def test_a_named_outlet_is_quoted_from_its_closest_report_below_the_quote_floor(coverage_desk: Newsdesk) -> None:
+    question = "Does Harbour Daily agree with The Northern Post about the traders' losses?"
+    answer = coverage_desk.ask(question)
+    assert "Harbour Daily" in {q.outlet for q in answer.quotes} and not answer.missing, answer.quotes
+    strict = Newsdesk(coverage_desk.settings.model_copy(update={"answer": coverage_desk.settings.answer.model_copy(
+        update={"outlet_floor": coverage_desk.settings.answer.floor})}), embedder=coverage_desk.embedder)
+    assert strict.ask(question).missing == ["Harbour Daily"]
+
+
 def test_an_outlet_named_twice_has_two_of_its_articles_quoted(coverage_desk: Newsdesk) -> None:
     answer = coverage_desk.ask("Does the Valley Times article on the Port Avery bridge repair costs and the "
                                "Valley Times article on the regional football cup final both name a councillor?", k=1)
