@@ -110,8 +110,8 @@ def table(args: argparse.Namespace) -> None:
 def split(args: argparse.Namespace) -> None:
     """Per-kind figures of a run's answers on the even and the odd lines of the questions file (counted from 0)."""
     questions = load_questions(SETS[args.set][2])
-    print("| tag | lines | kind | questions | fact recall | all facts | outlet recall | date order |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| tag | lines | kind | questions | fact recall | all facts | outlet recall | named outlet recall | date order |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for tag in args.tag:
         answers: dict[str, Answer] = {}
         for line in (FOLDER / "trials" / tag / f"{args.set}.jsonl").read_text(encoding="utf-8").splitlines():
@@ -123,7 +123,7 @@ def split(args: argparse.Namespace) -> None:
                              quotes=len(answers[q.id].quotes), coverage=coverage(q, answers[q.id])) for q in chosen]
             for k in kind_figures(chosen, scored):
                 print(f"| {tag} | {parity} | {k.kind} | {k.questions} | {k.fact_recall:.3f} | {k.all_facts:.3f} | "
-                      f"{k.outlet_recall:.3f} | {k.date_order:.3f} |")
+                      f"{k.outlet_recall:.3f} | {k.named_outlet_recall:.3f} | {k.date_order:.3f} |")
 
 
 def main() -> None:

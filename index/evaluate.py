@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from index import outlets
 from index.build import Progress
 from index.config import load_settings
 from index.embed import Embedder
@@ -54,6 +55,8 @@ class Coverage(BaseModel):
     facts_quoted: int
     outlets: int
     outlets_quoted: int
+    named: int
+    named_quoted: int
     date_ordered: bool
 
 
@@ -76,6 +79,7 @@ class KindFigures(BaseModel):
     fact_recall: float
     all_facts: float
     outlet_recall: float
+    named_outlet_recall: float
     date_order: float
     quoted_chars_median: float
 
@@ -137,7 +141,8 @@ def _flat(text: str) -> str:
 
 def coverage(question: Question, answer: Answer) -> Coverage | None:
     """A fact counts when a quote contains it whole; an outlet when the answer quotes one of that outlet's
-    gold articles; dates are in order when the quotes' publication dates never go back."""
+    gold articles (`named`: those of them the question names, the measure of the MultiHop facts README);
+    dates are in order when the quotes' publication dates never go back."""
     if not question.facts:
         return None
     quoted = [_flat(q.text) for q in answer.quotes]
@@ -145,10 +150,13 @@ def coverage(question: Question, answer: Answer) -> Coverage | None:
     by_outlet: dict[str, set[str]] = {}
     for fact in question.facts:
         by_outlet.setdefault(fact.outlet or fact.article, set()).add(fact.article)
+    named = {o for name, _ in outlets.occurrences(question.question, list(by_outlet))
+             for o in outlets.resolve(name, list(by_outlet))}
     dates = [q.published for q in answer.quotes if q.published is not None]
     return Coverage(facts=len(question.facts),
                     facts_quoted=sum(any(_flat(f.text) in q for q in quoted) for f in question.facts),
                     outlets=len(by_outlet), outlets_quoted=sum(bool(a & cited) for a in by_outlet.values()),
+                    named=len(named), named_quoted=sum(bool(by_outlet[o] & cited) for o in named),
                     date_ordered=dates == sorted(dates))
 
 
@@ -166,6 +174,7 @@ def kind_figures(questions: list[Question], results: list[Scored]) -> list[KindF
             fact_recall=round(sum(c.facts_quoted for c in covered) / sum(c.facts for c in covered), 4),
             all_facts=round(sum(c.facts_quoted == c.facts for c in covered) / len(covered), 4),
             outlet_recall=round(sum(c.outlets_quoted for c in covered) / sum(c.outlets for c in covered), 4),
+            named_outlet_recall=round(sum(c.named_quoted for c in covered) / max(1, sum(c.named for c in covered)), 4),
             date_order=round(sum(c.date_ordered for c in covered) / len(covered), 4),
             quoted_chars_median=statistics.median(sum(len(q.text) for q in r.answer.quotes) for r in rows)))
     return table
@@ -281,10 +290,10 @@ def format_eval(run: EvalRun) -> str:
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in rows]
     for table in run.modes:
         if table.kinds:
-            lines.append(f"{table.mode}: kind  questions  fact_recall  all_facts  outlet_recall  date_order  "
-                         "quoted_chars_median")
+            lines.append(f"{table.mode}: kind  questions  fact_recall  all_facts  outlet_recall  named_outlet_recall  "
+                         "date_order  quoted_chars_median")
             lines += [f"  {k.kind:<12} {k.questions:>4}  {k.fact_recall:>6}  {k.all_facts:>6}  {k.outlet_recall:>6}  "
-                      f"{k.date_order:>6}  {k.quoted_chars_median:>6}" for k in table.kinds]
+                      f"{k.named_outlet_recall:>6}  {k.date_order:>6}  {k.quoted_chars_median:>6}" for k in table.kinds]
     lines.append(f"questions {run.modes[0].questions if run.modes else 0}; index: {run.index.chunks_total} chunks, "
                  f"{run.index.chunks_embedded} embedded in {run.index_seconds:.1f} s; "
                  f"peak memory {run.peak_memory_mb:.0f} MB; files failed {len(run.index.failed)}")

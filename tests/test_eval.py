@@ -125,8 +125,9 @@ def test_multihop_quotes_each_named_outlet_and_claim_and_keeps_timelines_in_date
 
 def test_coverage_counts_whole_facts_gold_outlets_and_date_order() -> None:
     question = Question.model_validate({
-        "id": "q", "question": "?", "answerable": True, "kind": "temporal", "articles": ["a", "b"],
-        "facts": [{"text": "Alpha  rose.", "outlet": "X", "published": "2023-01-02", "article": "a"},
+        "id": "q", "question": "Did the Xenia Post report it first?", "answerable": True, "kind": "temporal",
+        "articles": ["a", "b"],
+        "facts": [{"text": "Alpha  rose.", "outlet": "Xenia Post", "published": "2023-01-02", "article": "a"},
                   {"text": "Beta fell.", "outlet": "Y", "published": "2023-01-01", "article": "b"}]})
 
     def quote(article: str, text: str, day: str) -> Quote:
@@ -137,6 +138,7 @@ def test_coverage_counts_whole_facts_gold_outlets_and_date_order() -> None:
                     quotes=[quote("b", "Then Beta fell. More.", "2023-01-01"), quote("c", "Alpha rose", "2023-01-03")])
     found = coverage(question, answer)
     assert (found.facts, found.facts_quoted, found.outlets, found.outlets_quoted) == (2, 1, 2, 1)
+    assert (found.named, found.named_quoted) == (1, 0)
     assert found.date_ordered
     answer.quotes.reverse()
     assert not coverage(question, answer).date_ordered
