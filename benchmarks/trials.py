@@ -110,7 +110,8 @@ def table(args: argparse.Namespace) -> None:
 def split(args: argparse.Namespace) -> None:
     """Per-kind figures of a run's answers on the even and the odd lines of the questions file (counted from 0)."""
     questions = load_questions(SETS[args.set][2])
-    print("| tag | lines | kind | questions | fact recall | all facts | outlet recall | named outlet recall | date order |")
+    print("| tag | lines | kind | questions | fact recall | all facts | outlet recall | named outlet recall | "
+          "date order |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for tag in args.tag:
         answers: dict[str, Answer] = {}

@@ -312,8 +312,8 @@ def _facet_firsts(ranked: list[Candidate], articles: dict[str, Article],
                       if c.vector is not None
                       and facet.admits(articles[c.article_id].outlet, articles[c.article_id].published)),
                      key=lambda option: option[0], reverse=True)
-    first_floors = [float("-inf") if facet.outlets and facet.day else config.outlet_floor
-                    if facet.outlets and not facet.claim else config.floor for facet, _ in facets]
+    first_floors = [float("-inf") if f.outlets and f.day else config.outlet_floor if f.outlets and not f.claim
+                    else config.floor for f, _ in facets]  # a named report, a named outlet, anything else
     chosen: dict[int, list[tuple[float, Candidate]]] = {}
     taken: set[str] = set()
     for score, number, candidate in options:

@@ -60,7 +60,8 @@ def test_a_report_published_on_the_same_day_takes_the_day_written_before_it() ->
 
 def test_a_question_about_change_also_searches_each_named_outlets_other_days() -> None:
     question = "Did Valley Times change its view of the bridge after its report on March 20, 2026?"
-    others = [(f.outlets, f.day) for f in read(question, OUTLETS).facets if f.claim and f.label.endswith("(other days)")]
+    others = [(f.outlets, f.day) for f in read(question, OUTLETS).facets
+              if f.claim and f.label.endswith("(other days)")]
     assert others == [(("Valley Times",), None)]
     assert not any(f.label.endswith("(other days)")
                    for f in read("What did Valley Times report on March 20, 2026?", OUTLETS).facets)
