@@ -17,6 +17,8 @@ from index.models import Answer, ArticleSummary, Comparison, Quote, SourceRef, T
 from index.service import Prompts
 
 COLOUR = discord.Colour.dark_teal()
+# Characters of an article's title where it shares an embed with others (the title line counts to 6,000).
+_PART_TITLE = 50
 _SENTENCE_END = re.compile(r"(?<=[.!?…\"”’)])\s+")
 
 
@@ -56,13 +58,22 @@ def _quote_block(quote: Quote) -> str:
 
 @dataclass
 class Section:
-    """One embed: an article's quotes under its title, attribution in the footer."""
+    """One embed: an article's quotes under its title, attribution in the footer; or, when a message holds
+    more articles than embeds, several articles' quotes, each under a line naming it (`parts`)."""
 
     key: str
     title: str
     url: str | None
     quotes: list[Quote]
     footer: str
+    parts: list[Section] = field(default_factory=list)
+
+    @property
+    def description(self) -> str:
+        if not self.parts:
+            return "\n\n".join(_quote_block(q) for q in self.quotes)
+        return "\n\n".join(f"**{shorten(part.title, _PART_TITLE)}** · {attribution(part.quotes[0])}\n"
+                             f"{part.description}" for part in self.parts)
 
 
 def _article_sections(quotes: list[Quote], prefix: str = "") -> list[Section]:
@@ -81,10 +92,27 @@ def _article_sections(quotes: list[Quote], prefix: str = "") -> list[Section]:
     return sections
 
 
+def _packed(sections: list[Section]) -> list[Section]:
+    """At most one message's embeds: neighbours share one, the smallest pair first and one outlet's before
+    two outlets' (an answer about the coverage quotes up to 16 articles, in outlet or date order)."""
+    groups = [[section] for section in sections]
+    while len(groups) > limits.EMBEDS_PER_MESSAGE:
+        at = min(range(len(groups) - 1), key=lambda i: (len(_outlets(groups[i] + groups[i + 1])) > 1,
+                                                        len(groups[i]) + len(groups[i + 1])))
+        groups[at:at + 2] = [groups[at] + groups[at + 1]]
+    return [group[0] if len(group) == 1 else
+            Section(group[0].key, " · ".join(_outlets(group)) or "sources", None, [q for g in group for q in g.quotes],
+                    "ids " + ", ".join(g.key for g in group), parts=group) for group in groups]
+
+
+def _outlets(sections: list[Section]) -> list[str]:
+    return list(dict.fromkeys(clean(s.quotes[0].outlet) for s in sections if s.quotes[0].outlet))
+
+
 def _add_sections(reply: Reply, sections: list[Section]) -> Reply:
     """As many sections as the message's embed budget holds; a cut one ends with where to read on."""
     budget = limits.EMBED_TOTAL
-    for section in sections[:limits.EMBEDS_PER_MESSAGE]:
+    for section in _packed(sections):
         embed = discord.Embed(title=shorten(section.title, limits.EMBED_TITLE), url=section.url or None,
                               colour=COLOUR)
         footer = shorten(section.footer, limits.EMBED_FOOTER)
@@ -93,7 +121,7 @@ def _add_sections(reply: Reply, sections: list[Section]) -> Reply:
         if room < 80 + len(more):
             reply.trimmed.append(section.key)
             break
-        description = "\n\n".join(_quote_block(q) for q in section.quotes)
+        description = section.description
         if len(description) > room:
             reply.trimmed.append(section.key)
             description = shorten(description, room - len(more)) + more
@@ -105,7 +133,8 @@ def _add_sections(reply: Reply, sections: list[Section]) -> Reply:
 
 
 def render_answer(answer: Answer, prompts: Prompts) -> Reply:
-    """One embed per article (title links to it), its quotes as block quotes, outlet and date below."""
+    """One embed per article (title links to it), its quotes as block quotes, outlet and date below; beyond
+    ten articles, neighbours share an embed."""
     question = shorten(clean(answer.question), 300)
     if answer.abstained:
         template = prompts.not_covered if answer.closest else prompts.no_sources

@@ -21,9 +21,9 @@ from index.store import ArticleFilter, Reader
 from index.terms import content_terms
 
 log = logging.getLogger(__name__)
-# An answer about the coverage fills one Discord message: ten embeds (one per article quoted) and 6,000
-# characters of embeds, of which titles, footers and escapes may take 2,000.
-FACET_CHARS_CAP, WHOLE_MESSAGE_QUOTES = 4000, 10
+# An answer about the coverage fills one Discord message: 6,000 characters of embeds, of which titles, footers
+# and escapes may take 2,000, and ten embeds, which 16 short quotes share (bot/render.py).
+FACET_CHARS_CAP, WHOLE_MESSAGE_QUOTES = 4000, 16
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'&-]+|\b\d[\d,.]*\b")
 
 
@@ -69,7 +69,7 @@ class AnswerConfig(StageConfig):
     facet_quotes: int = Field(5, ge=1, le=WHOLE_MESSAGE_QUOTES, validation_alias="facet_quotes",
                               description="Articles quoted for each outlet, day or claim a question names (beyond "
                               "its first, those within NEWSDESK_FACET_QUOTE_MARGIN); naming two or more gets a whole "
-                              "Discord message, 10 quotes and 4,000 characters (fitted: docs/evaluation.md).")
+                              "Discord message, 16 quotes and 4,000 characters (fitted: docs/evaluation.md).")
     facet_margin: float = Field(0.5, ge=0.0, le=2.0, validation_alias="facet_quote_margin",
                                 description="How close to a facet's best article another must score to be "
                                 "quoted for it too (0.5, fitted on MultiHop's even lines: docs/evaluation.md).")

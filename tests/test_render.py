@@ -46,13 +46,19 @@ def test_the_longest_possible_answer_fits_every_limit() -> None:
         assert not embed.description.rstrip("*)").endswith("Wor")
 
 
-def test_a_whole_message_answer_about_the_coverage_shows_every_quote() -> None:
+def test_a_whole_message_answer_about_the_coverage_shows_every_quote_in_ten_embeds() -> None:
     per_quote = FACET_CHARS_CAP // WHOLE_MESSAGE_QUOTES
+    outlets = ["The Independent - Life and Style", "TechCrunch", "The Verge"]
     quotes = [quote(("Word " * 80)[:per_quote - 1] + ".", article=f"mh-{i:012x}", title="A headline " * 8,
-                    outlet="The Independent - Life and Style") for i in range(WHOLE_MESSAGE_QUOTES)]
+                    outlet=outlets[i * len(outlets) // WHOLE_MESSAGE_QUOTES]) for i in range(WHOLE_MESSAGE_QUOTES)]
     reply = render_answer(Answer(question="Q" * 300, abstained=False, confidence=1.0, quotes=quotes), PROMPTS)
     check_limits(reply)
-    assert len(reply.embeds) == WHOLE_MESSAGE_QUOTES and not reply.trimmed
+    assert len(reply.embeds) == 10 and not reply.trimmed
+    shown = " ".join(embed.description for embed in reply.embeds)
+    assert all(f"mh-{i:012x}" in " ".join(e.footer.text for e in reply.embeds) for i in range(WHOLE_MESSAGE_QUOTES))
+    assert shown.count("> Word") == WHOLE_MESSAGE_QUOTES
+    shared = [embed for embed in reply.embeds if embed.footer.text.startswith("ids ")]
+    assert shared and all(embed.title in outlets for embed in shared)
 
 
 @pytest.mark.parametrize("mention", MENTIONS)
