@@ -21,8 +21,7 @@ from index.store import ArticleFilter, Reader
 from index.terms import content_terms
 
 log = logging.getLogger(__name__)
-# An answer about the coverage fills one Discord message: 6,000 characters of embeds, of which titles, footers
-# and escapes may take 2,000, and ten embeds, which 16 short quotes share (bot/render.py).
+# An answer about the coverage fills one Discord message: 6,000 embed characters, 2,000 of them for titles (render).
 FACET_CHARS_CAP, WHOLE_MESSAGE_QUOTES = 4000, 16
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'&-]+|\b\d[\d,.]*\b")
 
@@ -66,10 +65,11 @@ class AnswerConfig(StageConfig):
                              description="Quotes one article may give.")
     sources: int = Field(10, ge=1, le=100, validation_alias="closest_sources",
                          description="Closest articles listed with an answer or an abstention.")
+    coverage_quotes: int = Field(16, ge=1, le=WHOLE_MESSAGE_QUOTES, description="Quotes (and 4,000 characters) of "
+                                 "an answer naming two or more outlets, days or claims: one Discord message.")
     facet_quotes: int = Field(5, ge=1, le=WHOLE_MESSAGE_QUOTES, validation_alias="facet_quotes",
                               description="Articles quoted for each outlet, day or claim a question names (beyond "
-                              "its first, those within NEWSDESK_FACET_QUOTE_MARGIN); naming two or more gets a whole "
-                              "Discord message, 16 quotes and 4,000 characters (fitted: docs/evaluation.md).")
+                              "its first, those within NEWSDESK_FACET_QUOTE_MARGIN; fitted: docs/evaluation.md).")
     facet_margin: float = Field(0.5, ge=0.0, le=2.0, validation_alias="facet_quote_margin",
                                 description="How close to a facet's best article another must score to be "
                                 "quoted for it too (0.5, fitted on MultiHop's even lines: docs/evaluation.md).")
@@ -135,8 +135,8 @@ def compose(
     quotes = verified(_select(candidates, articles, generation, config, facets, copies), articles, passages)
     evidence = [q.text for q in quotes]
     if len(facets) > 1:
-        quotes = verified(_select(candidates, articles, generation, widened(config), facets, copies),
-                          articles, passages)
+        wide = widened(config, sum(not f.claim for f, _ in facets))
+        quotes = verified(_select(candidates, articles, generation, wide, facets, copies), articles, passages)
     quotes = carried(quotes, copies, generation)
     decision = decide(Evidence(question, passages, evidence, confidence,
                                max((c.similarity for c in candidates), default=0.0), similarities, where, day,
@@ -165,10 +165,11 @@ def carried(quotes: list[Quote], copies: dict[str, list[str]], generation: Reade
                                        if q.start <= start and end <= q.end))}) for q in quotes]
 
 
-def widened(config: AnswerConfig) -> AnswerConfig:
+def widened(config: AnswerConfig, sides: int) -> AnswerConfig:
     """A question naming two or more outlets, days or claims asks about the coverage, not one fact: it gets
-    the whole message (a few more quotes per extra facet did worse on MultiHop: docs/evaluation.md)."""
-    return config.model_copy(update={"max_quotes": WHOLE_MESSAGE_QUOTES,
+    the whole message (a few more quotes per extra facet did worse on MultiHop: docs/evaluation.md), and
+    each outlet or day it names at least one quote."""
+    return config.model_copy(update={"max_quotes": min(WHOLE_MESSAGE_QUOTES, max(config.coverage_quotes, sides)),
                                      "max_chars": max(config.max_chars, FACET_CHARS_CAP)})
 
 

@@ -252,7 +252,8 @@ class Newsdesk:
         cleaned = self.clean_question(question)
         check_window(since, until)
         where = ArticleFilter(tuple(o.strip() for o in outlets if o.strip()), since, until, as_of)
-        config = self.settings.answer if k is None else self.settings.answer.model_copy(update={"max_quotes": k})
+        config = self.settings.answer if k is None else \
+            self.settings.answer.model_copy(update={"max_quotes": k, "coverage_quotes": k})
         answer = self._answer(cleaned, self.embedder.encode_queries([cleaned])[0], where, config, mode=mode)
         answer.elapsed_ms = round((time.perf_counter() - began) * 1000, 1)
         return answer

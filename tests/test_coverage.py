@@ -99,6 +99,13 @@ def test_an_answer_quotes_every_outlet_the_question_names_in_the_order_named(cov
     assert outlets.index("The Northern Post") < outlets.index("Harbour Daily")
 
 
+def test_k_caps_an_answer_about_the_coverage_but_every_named_outlet_keeps_a_quote(coverage_desk: Newsdesk) -> None:
+    question = "What did The Northern Post and Harbour Daily report about the Port Avery bridge?"
+    assert len(coverage_desk.ask(question).quotes) > 2
+    answer = coverage_desk.ask(question, k=1)
+    assert [q.outlet for q in answer.quotes] == ["The Northern Post", "Harbour Daily"], answer.quotes
+
+
 def test_a_question_about_change_over_time_answers_in_publication_order(coverage_desk: Newsdesk) -> None:
     answer = coverage_desk.ask("How did the reports on the Port Avery bridge change after it was closed?")
     dates = [q.published for q in answer.quotes]
