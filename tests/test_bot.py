@@ -695,6 +695,33 @@ def test_the_longest_answers_fit_discord_limits(library: Newsdesk, tmp_path: Pat
     run(scenario)
 
 
+def test_an_answer_about_the_coverage_shows_sixteen_articles_in_one_message(library: Newsdesk,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    outlets = ["The Independent - Life and Style", "TechCrunch", "The Verge", "Cnbc | World Business News Leader"]
+    texts = [f"Report {i} says the court heard testimony on day {i} of the trial. " * 3 for i in range(16)]
+    coverage = Answer(question="Between the TechCrunch report and The Verge report, did the coverage change?",
+                      abstained=False, confidence=0.7, generation="g", arrangement="outlets", quotes=[
+                          Quote(article_id=f"mh-{i:012x}", title=f"A headline about the trial, part {i} " * 3,
+                                label="L", outlet=outlets[i // 4], url=f"https://example.com/{i}", text=text,
+                                start=0, end=len(text), score=0.6) for i, text in enumerate(texts)])
+
+    async def scenario() -> None:
+        async with emulator() as emu:
+            async with live(emu, library) as bot:
+                async def answer(*args: object) -> Answer:
+                    return coverage
+
+                monkeypatch.setattr(bot.get_cog("AskCog"), "answer", answer)
+                handle = await emu.send_command("ask", {"question": coverage.question})
+                embeds = (await handle.wait_followups(1, timeout=30))[0]["embeds"]
+            shown = " ".join(embed["description"] for embed in embeds)
+            assert len(embeds) <= 10 and "(more: /source" not in shown
+            assert all(f"Report {i} says" in shown for i in range(16))
+            assert emu.violations == [] and emu.pings == []
+
+    run(scenario)
+
+
 def test_unexpected_errors_are_logged_and_apologised_for(library: Newsdesk, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch,
                                                          caplog: pytest.LogCaptureFixture) -> None:
