@@ -18,7 +18,7 @@ from index.service import Prompts
 
 COLOUR = discord.Colour.dark_teal()
 # Characters of an article's title where it shares an embed with others (the title line counts to 6,000).
-_PART_TITLE = 50
+_PART_TITLE = 45
 _SENTENCE_END = re.compile(r"(?<=[.!?…\"”’)])\s+")
 
 
@@ -59,7 +59,7 @@ def _quote_block(quote: Quote) -> str:
 @dataclass
 class Section:
     """One embed: an article's quotes under its title, attribution in the footer; or, when a message holds
-    more articles than embeds, several articles' quotes, each under a line naming it (`parts`)."""
+    more articles than embeds, several articles' quotes, each under its title and attribution (`parts`)."""
 
     key: str
     title: str
@@ -72,7 +72,8 @@ class Section:
     def description(self) -> str:
         if not self.parts:
             return "\n\n".join(_quote_block(q) for q in self.quotes)
-        return "\n\n".join(f"**{shorten(part.title, _PART_TITLE)}** · {attribution(part.quotes[0])}\n"
+        several = len(_outlets(self.parts)) > 1
+        return "\n\n".join(f"**{shorten(part.title, _PART_TITLE)}** · {_byline(part.quotes[0], several)}\n"
                              f"{part.description}" for part in self.parts)
 
 
@@ -83,13 +84,18 @@ def _article_sections(quotes: list[Quote], prefix: str = "") -> list[Section]:
         if sections and sections[-1].key == quote.article_id:
             sections[-1].quotes.append(quote)
             continue
-        also = "; ".join(attribution(ref) for ref in quote.also_carried_by)
-        said = (f"{clean(', '.join(quote.speakers))}, quoted {'by ' if quote.outlet else '· '}"
-                if quote.speakers else "")
         sections.append(Section(quote.article_id, prefix + clean(quote.title or quote.label), quote.url,
-                                [quote], f"{said}{attribution(quote)} · id {quote.article_id}"
-                                + (f" · also carried by {also}" if also else "")))
+                                [quote], _byline(quote)))
     return sections
+
+
+def _byline(quote: Quote, outlet: bool = True) -> str:
+    """Who spoke, the outlet (unless the embed's title already names it) and date, the id, the wire copies."""
+    also = "; ".join(attribution(ref) for ref in quote.also_carried_by)
+    named = outlet and quote.outlet
+    said = f"{clean(', '.join(quote.speakers))}, quoted {'by ' if named else '· '}" if quote.speakers else ""
+    where = attribution(quote if named else quote.model_copy(update={"outlet": None}))
+    return f"{said}{where} · id {quote.article_id}" + (f" · also carried by {also}" if also else "")
 
 
 def _packed(sections: list[Section]) -> list[Section]:
@@ -102,7 +108,7 @@ def _packed(sections: list[Section]) -> list[Section]:
         groups[at:at + 2] = [groups[at] + groups[at + 1]]
     return [group[0] if len(group) == 1 else
             Section(group[0].key, " · ".join(_outlets(group)) or "sources", None, [q for g in group for q in g.quotes],
-                    "ids " + ", ".join(g.key for g in group), parts=group) for group in groups]
+                    f"{len(group)} articles", parts=group) for group in groups]
 
 
 def _outlets(sections: list[Section]) -> list[str]:

@@ -54,10 +54,10 @@ def test_a_whole_message_answer_about_the_coverage_shows_every_quote_in_ten_embe
     reply = render_answer(Answer(question="Q" * 300, abstained=False, confidence=1.0, quotes=quotes), PROMPTS)
     check_limits(reply)
     assert len(reply.embeds) == 10 and not reply.trimmed
-    shown = " ".join(embed.description for embed in reply.embeds)
-    assert all(f"mh-{i:012x}" in " ".join(e.footer.text for e in reply.embeds) for i in range(WHOLE_MESSAGE_QUOTES))
+    shown = " ".join(f"{embed.description} {embed.footer.text}" for embed in reply.embeds)
+    assert all(f"id mh-{i:012x}" in shown for i in range(WHOLE_MESSAGE_QUOTES))
     assert shown.count("> Word") == WHOLE_MESSAGE_QUOTES
-    shared = [embed for embed in reply.embeds if embed.footer.text.startswith("ids ")]
+    shared = [embed for embed in reply.embeds if embed.footer.text.endswith(" articles")]
     assert shared and all(embed.title in outlets for embed in shared)
 
 
@@ -128,3 +128,15 @@ def test_a_quotations_speaker_is_named_apart_from_the_outlet_in_the_footer() -> 
     bare = quote.model_copy(update={"outlet": None})
     footer = render_answer(answer.model_copy(update={"quotes": [bare]}), PROMPTS).embeds[0].footer.text
     assert footer.startswith("Mike Pompeo, quoted · 2019-08-28")
+
+
+def test_articles_sharing_an_embed_keep_their_speakers_and_wire_copies() -> None:
+    copy = SourceRef(article_id="w", label="W", outlet="Coastal Wire", published=date(2019, 8, 29))
+    quotes = [Quote(article_id=f"a{i}", label=f"Report {i}", outlet="RT", published=date(2019, 8, 28), text="x",
+                    start=0, end=1, score=1.0, **({"speakers": ["Mike Pompeo"], "also_carried_by": [copy]} if i == 3
+                                                  else {})) for i in range(12)]
+    reply = render_answer(Answer(question="?", abstained=False, confidence=1.0, quotes=quotes), PROMPTS)
+    check_limits(reply)
+    shared = next(embed for embed in reply.embeds if "Report 3" in embed.description)
+    assert shared.title == "RT" and len(reply.embeds) == 10
+    assert "Mike Pompeo, quoted · 2019-08-28 · id a3 · also carried by Coastal Wire · 2019-08-29" in shared.description
